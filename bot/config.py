@@ -1,0 +1,81 @@
+"""Settings from the environment, with the Bot Framework's own variable names.
+
+With no ``MicrosoftAppId`` the bot runs in local (emulator) mode: no token is required and none is
+sent, which is how the Agents Playground and the test-suite talk to it without a tenant.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+BOTFRAMEWORK_OPENID = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+TOKEN_AUTHORITY = "https://login.microsoftonline.com"
+
+
+def default_database_url() -> str:
+    return f"sqlite+aiosqlite:///{Path('var/sspf.db').resolve()}"
+
+
+def _coordinators(raw: str) -> tuple[tuple[str, str], ...]:
+    """``tenant/aadObjectId`` pairs, comma separated; ``*`` as tenant means any tenant (local use)."""
+    pairs = []
+    for item in raw.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        tenant, _, aad = item.rpartition("/")
+        pairs.append((tenant or "*", aad))
+    return tuple(pairs)
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_id: str = ""
+    app_password: str = ""
+    app_tenant_id: str = ""
+    app_type: str = "MultiTenant"
+    host: str = "127.0.0.1"
+    port: int = 3978
+    database_url: str = field(default_factory=default_database_url)
+    timezone: str = "Europe/Stockholm"
+    locale: str = "sv-SE"
+    coordinators: tuple[tuple[str, str], ...] = ()
+    max_body_bytes: int = 256 * 1024
+    openid_metadata_url: str = BOTFRAMEWORK_OPENID
+    token_authority: str = TOKEN_AUTHORITY
+    outbound_scope: str = "https://api.botframework.com/.default"
+    ics_dir: str = "var/ics"
+    escalation_days: int = 3
+    allowed_service_url_hosts: tuple[str, ...] = ()
+
+    @property
+    def local_mode(self) -> bool:
+        return not self.app_id
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        return cls(
+            app_id=env.get("MicrosoftAppId", ""),
+            app_password=env.get("MicrosoftAppPassword", ""),
+            app_tenant_id=env.get("MicrosoftAppTenantId", ""),
+            app_type=env.get("MicrosoftAppType", "MultiTenant"),
+            host=env.get("HOST", "127.0.0.1"),
+            port=int(env.get("PORT", "3978")),
+            database_url=env.get("DATABASE_URL") or default_database_url(),
+            timezone=env.get("SSPF_TIMEZONE", "Europe/Stockholm"),
+            locale=env.get("SSPF_LOCALE", "sv-SE"),
+            coordinators=_coordinators(env.get("SSPF_COORDINATORS", "")),
+            max_body_bytes=int(env.get("SSPF_MAX_BODY_BYTES", str(256 * 1024))),
+            openid_metadata_url=env.get("BOT_OPENID_METADATA_URL", BOTFRAMEWORK_OPENID),
+            token_authority=env.get("BOT_TOKEN_AUTHORITY", TOKEN_AUTHORITY),
+            ics_dir=env.get("SSPF_ICS_DIR", "var/ics"),
+            escalation_days=int(env.get("SSPF_ESCALATION_DAYS", "3")),
+        )

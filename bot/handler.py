@@ -1,0 +1,179 @@
+"""The activity handler: turns every Teams activity into one registry dispatch in one transaction.
+
+Per turn: the replay guard (a re-sent activity does nothing twice), the conversation reference
+(kept for proactive messages), the dispatch through the registry's middleware, one commit, then
+the queued replies. botbuilder's ``TeamsActivityHandler`` still sorts activities by kind, so meeting
+events and member changes arrive where botbuilder users expect them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import Activity, ChannelAccount
+from botbuilder.schema.teams import MeetingEndEventDetails, MeetingStartEventDetails, TeamsChannelAccount
+
+from bot import teams
+from bot.i18n import translator
+from bot.registry import Route, registry
+from bot.services import Services
+from bot.turn import Turn
+from store.queries.conversations import first_time, save_reference
+
+log = logging.getLogger(__name__)
+TURN_KEY = "sspf.turn"
+INVOKE_CARD = "application/vnd.microsoft.card.adaptive"
+INVOKE_MESSAGE = "application/vnd.microsoft.activity.message"
+
+
+class SspfBot(TeamsActivityHandler):
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._known_refs: dict[str, int] = {}
+
+    # --- the turn ------------------------------------------------------------------------------------
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        settings = self.services.settings
+        tenant = teams.tenant_id(activity) or (teams.LOCAL_TENANT if settings.local_mode else None)
+        if tenant is None or activity.conversation is None:
+            log.warning("activity without tenant or conversation ignored")
+            return
+        sender = activity.from_property or ChannelAccount()
+        turn = Turn(
+            context=turn_context,
+            services=self.services,
+            tenant_id=tenant,
+            user_id=teams.user_aad_id(activity) or (sender.id or ""),
+            user_name=sender.name or "",
+            conversation_id=activity.conversation.id,
+            conversation_kind=teams.conversation_kind(activity),
+            t=translator(activity.locale, settings.locale),
+        )
+        turn_context.turn_state[TURN_KEY] = turn
+        async with self.services.db.transaction() as session:
+            turn.db = session
+            if activity.type != "invoke" and activity.id:
+                if not await first_time(session, f"act:{turn.conversation_id}:{activity.id}"):
+                    log.info("replayed activity %s ignored", activity.id)
+                    return
+            await self._remember_conversation(turn)
+            await super().on_turn(turn_context)
+        for job in turn.outbox:
+            await job()
+        if activity.type == "invoke" and activity.name == "adaptiveCard/action":
+            await self._answer_invoke(turn)
+
+    async def _remember_conversation(self, turn: Turn) -> None:
+        reference = TurnContext.get_conversation_reference(turn.activity).serialize()
+        fingerprint = hash(repr(sorted(reference.items(), key=lambda kv: kv[0])))
+        if self._known_refs.get(turn.conversation_id) == fingerprint:
+            return
+        await save_reference(
+            turn.session,
+            conversation_id=turn.conversation_id,
+            tenant_id=turn.tenant_id,
+            kind=turn.conversation_kind,
+            user_aad_id=turn.user_id,
+            reference=reference,
+        )
+        self._known_refs[turn.conversation_id] = fingerprint
+
+    async def _answer_invoke(self, turn: Turn) -> None:
+        if turn.invoke_body is not None:
+            body: dict[str, Any] = {"statusCode": 200, "type": INVOKE_CARD, "value": turn.invoke_body}
+        else:
+            body = {
+                "statusCode": 200,
+                "type": INVOKE_MESSAGE,
+                "value": " ".join(turn.notes) or turn.t("card.done"),
+            }
+        await turn.context.send_activity(
+            Activity(type="invokeResponse", value=InvokeResponse(status=200, body=body))
+        )
+
+    async def dispatch(
+        self, turn_context: TurnContext, route: Route, *, args: str = "", data: dict[str, Any] | None = None
+    ) -> Any:
+        turn: Turn = turn_context.turn_state[TURN_KEY]
+        turn.verb, turn.args, turn.data = route.verb, args, data or {}
+        return await registry.dispatch(turn, route)
+
+    # --- what arrives --------------------------------------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        verb, data = teams.card_action(turn_context.activity)
+        if verb is not None:
+            await self._dispatch_verb(turn_context, verb, data)
+            return
+        matched = registry.match_text(turn_context.activity.text or "")
+        if matched is None:
+            await self.dispatch(turn_context, registry.routes["help"], data={"not_understood": True})
+            return
+        route, args = matched
+        await self.dispatch(turn_context, route, args=args)
+
+    async def on_adaptive_card_invoke(self, turn_context: TurnContext, invoke_value: Any) -> None:
+        verb, data = teams.card_action(turn_context.activity)
+        await self._dispatch_verb(turn_context, verb, data)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        if turn_context.activity.name == "adaptiveCard/action":
+            await self.on_adaptive_card_invoke(turn_context, turn_context.activity.value)
+            return None  # answered by on_turn once the transaction committed
+        return await super().on_invoke_activity(turn_context)
+
+    async def _dispatch_verb(self, turn_context: TurnContext, verb: str | None, data: dict[str, Any]) -> None:
+        route = registry.routes.get(verb or "")
+        if route is None:
+            turn: Turn = turn_context.turn_state[TURN_KEY]
+            turn.say("card.unknown_action")
+            return
+        await self.dispatch(turn_context, route, data=data)
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(m.id == bot_id for m in members_added):
+            await self.dispatch(turn_context, registry.routes["help"], data={"welcome": True})
+
+    async def on_teams_members_added(  # type: ignore[override]
+        self, teams_members_added: list[TeamsChannelAccount], team_info: Any, turn_context: TurnContext
+    ) -> None:
+        await self.on_members_added_activity(teams_members_added, turn_context)  # type: ignore[arg-type]
+
+    async def on_teams_meeting_start_event(
+        self, meeting: MeetingStartEventDetails, turn_context: TurnContext
+    ) -> None:
+        route = registry.routes.get("meeting.start")
+        if route is not None:
+            await self.dispatch(turn_context, route, data={"meeting_id": meeting.id, "from_event": True})
+
+    async def on_teams_meeting_end_event(
+        self, meeting: MeetingEndEventDetails, turn_context: TurnContext
+    ) -> None:
+        route = registry.routes.get("meeting.end")
+        if route is not None:
+            await self.dispatch(turn_context, route, data={"meeting_id": meeting.id, "from_event": True})
+
+
+async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
+    """A bug on our side: log it, tell the user plainly, and never leak details into the chat."""
+    log.exception("turn failed: %s", error, exc_info=error)
+    turn: Turn | None = turn_context.turn_state.get(TURN_KEY)
+    t = turn.t if turn else translator(turn_context.activity.locale)
+    if turn_context.activity.type == "invoke":
+        body = {"statusCode": 200, "type": INVOKE_MESSAGE, "value": t("error.unexpected")}
+        await turn_context.send_activity(
+            Activity(type="invokeResponse", value=InvokeResponse(status=200, body=body))
+        )
+        return
+    try:
+        await turn_context.send_activity(t("error.unexpected"))
+    except Exception:  # the connector may be what failed
+        log.exception("could not tell the user about the failure")

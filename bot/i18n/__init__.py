@@ -1,0 +1,55 @@
+"""The message catalog: every text a Teams user reads comes from here, Swedish first.
+
+``sv.json`` is complete by construction (a test checks every key used in the code exists there);
+``en.json`` may lag behind, and a missing English text falls back to the Swedish one rather than
+showing a key.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+LANGUAGES = ("sv", "en")
+DEFAULT_LANGUAGE = "sv"
+
+
+@cache
+def _messages(lang: str) -> dict[str, str]:
+    return json.loads((HERE / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+def language_of(locale: str | None, default: str = DEFAULT_LANGUAGE) -> str:
+    """``en-US`` → ``en``; anything we have no catalog for → the default (Swedish)."""
+    lang = (locale or "").split("-")[0].lower()
+    return lang if lang in LANGUAGES else default
+
+
+class Translator:
+    def __init__(self, lang: str) -> None:
+        self.lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+    def __call__(self, key: str, **params: Any) -> str:
+        text = _messages(self.lang).get(key)
+        if text is None:
+            text = _messages(DEFAULT_LANGUAGE).get(key)
+        if text is None:
+            log.error("missing catalog text %r", key)
+            return key
+        try:
+            return text.format(**params) if params else text
+        except (KeyError, IndexError, ValueError):
+            log.error("catalog text %r lacks a parameter in %r", key, params)
+            return text
+
+    def has(self, key: str) -> bool:
+        return key in _messages(DEFAULT_LANGUAGE)
+
+
+def translator(locale: str | None, default_locale: str = "sv-SE") -> Translator:
+    return Translator(language_of(locale, language_of(default_locale)))

@@ -1,0 +1,67 @@
+"""The long-lived parts of one bot process, built once at start and shared by every turn."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.adapter import FastAdapter
+from bot.auth import AppTokenProvider, TokenValidator
+from bot.config import Settings
+from bot.connector import ConnectorClient, RetryPolicy
+from store.db import Database
+from store.migrate import migrate
+from store.models import Coordinator
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    connector: ConnectorClient
+    adapter: FastAdapter
+    validator: TokenValidator
+    token_provider: AppTokenProvider
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, settings: Settings, *, retry: RetryPolicy | None = None) -> Services:
+        db = Database(settings.database_url)
+        tokens = AppTokenProvider(settings)
+        connector = ConnectorClient(tokens, retry=retry)
+        adapter = FastAdapter(connector, app_id=settings.app_id)
+        return cls(settings, db, connector, adapter, TokenValidator(settings), tokens)
+
+    async def start(self) -> None:
+        await migrate(self.db.engine)
+        await self.seed_coordinators()
+        if self.settings.local_mode:
+            log.warning(
+                "LOCAL MODE: no MicrosoftAppId set; requests are not authenticated and replies carry no "
+                "token. Use this only with the Agents Playground or tests, never on a network."
+            )
+        else:
+            log.info("authenticated mode for app id %s", self.settings.app_id)
+
+    async def seed_coordinators(self) -> None:
+        """Coordinators named in ``SSPF_COORDINATORS`` exist in the table (others may be added there)."""
+        async with self.db.transaction() as session:
+            for tenant, aad in self.settings.coordinators:
+                found = await session.scalar(
+                    select(Coordinator).where(
+                        Coordinator.tenant_id == tenant, Coordinator.aad_object_id == aad
+                    )
+                )
+                if found is None:
+                    session.add(Coordinator(tenant_id=tenant, aad_object_id=aad))
+
+    async def stop(self) -> None:
+        await self.connector.close()
+        await self.validator.close()
+        await self.token_provider.close()
+        await self.db.dispose()

@@ -1,0 +1,118 @@
+"""What a handler gets: who is asking, from where, in which language, with a database session.
+
+Replies are queued in an outbox and sent only after the turn's database transaction committed, so
+a failed turn sends nothing and the bot never announces something it did not store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cards.elements import message_activity
+from bot.i18n import Translator
+from store.models import AuditEvent
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from store.models import SspfCase
+
+
+@dataclass
+class Turn:
+    context: TurnContext
+    services: Services
+    tenant_id: str
+    user_id: str
+    user_name: str
+    conversation_id: str
+    conversation_kind: str  # personal | groupChat | channel
+    t: Translator
+    verb: str = ""
+    args: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    db: AsyncSession | None = None
+    case: SspfCase | None = None
+    is_coordinator: bool = False
+    outbox: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+    invoke_body: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)  # texts for an invoke answer (no chat message)
+
+    @property
+    def activity(self) -> Activity:
+        return self.context.activity
+
+    @property
+    def is_invoke(self) -> bool:
+        return self.activity.type == "invoke"
+
+    @property
+    def is_personal(self) -> bool:
+        return self.conversation_kind == "personal"
+
+    @property
+    def session(self) -> AsyncSession:
+        assert self.db is not None, "handler ran outside the dispatcher's transaction"
+        return self.db
+
+    # --- replies (sent after commit) ---------------------------------------------------------------
+
+    def say(self, key: str, **params: Any) -> None:
+        self.say_text(self.t(key, **params))
+
+    def say_text(self, text: str) -> None:
+        if self.is_invoke:
+            self.notes.append(text)
+            return
+        activity = Activity(type="message", text=text, text_format="markdown")
+        self.outbox.append(lambda: self.context.send_activity(activity))
+
+    def show(self, card: dict[str, Any], *, summary: str | None = None) -> None:
+        activity = Activity().deserialize(message_activity(card, summary=summary))
+        self.outbox.append(lambda: self.context.send_activity(activity))
+
+    def replace(self, card: dict[str, Any]) -> None:
+        """Put ``card`` where the pressed card was: the invoke answer for Action.Execute, an update
+        of the message for Action.Submit (falls back to a new message if Teams gave no message id)."""
+        if self.is_invoke:
+            self.invoke_body = card
+            return
+        message_id = self.activity.reply_to_id
+        if not message_id:
+            self.show(card)
+            return
+        activity = Activity().deserialize(message_activity(card))
+        activity.id = message_id
+        self.outbox.append(lambda: self._update(activity))
+
+    async def _update(self, activity: Activity) -> Any:
+        ref = TurnContext.get_conversation_reference(self.activity)
+        activity = TurnContext.apply_conversation_reference(activity, ref)
+        activity.id = activity.id or self.activity.reply_to_id
+        return await self.context.update_activity(activity)
+
+    def later(self, job: Callable[[], Awaitable[Any]]) -> None:
+        """Run ``job`` after commit, in order with the replies (e.g. post a card and store its id)."""
+        self.outbox.append(job)
+
+    # --- audit ---------------------------------------------------------------------------------------
+
+    def audit(self, entity: str, action: str, *, case_id: str | None = None, **detail: Any) -> None:
+        """Record a read or write of case data in this turn's transaction (same commit as the data)."""
+        self.session.add(
+            AuditEvent(
+                tenant_id=self.tenant_id,
+                actor_aad_id=self.user_id,
+                case_id=case_id if case_id is not None else (self.case.id if self.case else None),
+                entity=entity,
+                action=action,
+                verb=self.verb or None,
+                conversation_id=self.conversation_id,
+                detail=detail or None,
+            )
+        )

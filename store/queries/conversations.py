@@ -1,0 +1,73 @@
+"""Conversation references (for proactive messages) and the replay guard for incoming activities."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import ConversationRef, IdempotencyKey
+from store.types import utcnow
+
+
+def _insert(session: AsyncSession, model: type):
+    return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(model)
+
+
+async def save_reference(
+    session: AsyncSession,
+    *,
+    conversation_id: str,
+    tenant_id: str,
+    kind: str,
+    user_aad_id: str | None,
+    reference: dict[str, Any],
+) -> None:
+    stmt = _insert(session, ConversationRef).values(
+        conversation_id=conversation_id,
+        tenant_id=tenant_id,
+        conversation_type=kind,
+        user_aad_id=user_aad_id if kind == "personal" else None,
+        reference=reference,
+        updated_at=utcnow(),
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[ConversationRef.conversation_id],
+        set_={
+            "reference": stmt.excluded.reference,
+            "updated_at": stmt.excluded.updated_at,
+            "tenant_id": stmt.excluded.tenant_id,
+        },
+    )
+    await session.execute(stmt)
+
+
+async def personal_reference(session: AsyncSession, tenant_id: str, aad_id: str) -> dict[str, Any] | None:
+    row = await session.scalar(
+        select(ConversationRef.reference)
+        .where(
+            ConversationRef.tenant_id == tenant_id,
+            ConversationRef.user_aad_id == aad_id,
+            ConversationRef.conversation_type == "personal",
+        )
+        .order_by(ConversationRef.updated_at.desc())
+        .limit(1)
+    )
+    return row
+
+
+async def reference_for(session: AsyncSession, conversation_id: str) -> dict[str, Any] | None:
+    return await session.scalar(
+        select(ConversationRef.reference).where(ConversationRef.conversation_id == conversation_id)
+    )
+
+
+async def first_time(session: AsyncSession, key: str) -> bool:
+    """True once per key: Teams re-sends an activity it got no answer to within 15 s."""
+    stmt = (
+        _insert(session, IdempotencyKey).values(key=key[:400], created_at=utcnow()).on_conflict_do_nothing()
+    )
+    result = await session.execute(stmt)
+    return result.rowcount == 1
