@@ -1,0 +1,38 @@
+# Two commands: `make run` starts the bot, `make test` runs the whole suite. Both create .venv.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+NODE_STAMP := tools/node_modules/.installed
+PORT ?= 3978
+
+.PHONY: run test lint package playground bench screenshots clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+$(NODE_STAMP): tools/package.json tools/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tools --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
+	else echo "npm not found: card/manifest validation and Playground tests will skip"; fi
+
+run: $(STAMP)
+	mkdir -p var
+	SSPF_COORDINATORS=$${SSPF_COORDINATORS-*/00000000-0000-0000-0000-0000000000c0} PORT=$(PORT) $(PY) -m bot.app
+
+test: $(STAMP) $(NODE_STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+bench: $(STAMP)
+	$(PY) -m bench.throughput
+
+clean:
+	rm -rf $(VENV) var build tools/node_modules

@@ -1,0 +1,146 @@
+"""Fixtures: a database per test (SQLite file and PostgreSQL), a loopback connector, the running bot.
+
+PostgreSQL is the one at 127.0.0.1:5432 (database ``test``). Each test gets its own database cloned
+from a migrated template, so tests never see each other's rows. Without PostgreSQL the PostgreSQL
+variants skip with a visible reason, except under ``CI=true`` where that is a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from store.db import make_engine
+from store.migrate import migrate
+from tests.harness import activities as acts
+from tests.harness.bot_runner import RunningBot, local_settings
+from tests.harness.connector import LoopbackConnector
+
+PG_ADMIN_URL = os.environ.get("SSPF_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+_PG_TEMPLATE = f"sspf_tpl_{os.getpid()}"
+_state: dict[str, object] = {}
+
+COORDINATOR = acts.User("aad-coordinator", "Kim Koordinator")
+PRINCIPAL = acts.User("aad-principal", "Rita Rektor")
+SOCIAL = acts.User("aad-social", "Sam Socialsekreterare")
+POLICE = acts.User("aad-police", "Per Polis")
+YOUTH_WORKER = acts.User("aad-youth", "Fia Fritidsledare")
+OUTSIDER = acts.User("aad-outsider", "Olle Obehörig")
+
+
+def _pg_url(db: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + db
+
+
+async def _pg_exec(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_URL.replace("+asyncpg", ""), timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def _pg_template() -> str:
+    """Migrate once into a template database; each test clones it (fast) instead of migrating."""
+    if "pg" not in _state:
+        try:
+            await _pg_exec(f'DROP DATABASE IF EXISTS "{_PG_TEMPLATE}"')
+            await _pg_exec(f'CREATE DATABASE "{_PG_TEMPLATE}"')
+        except (OSError, Exception) as exc:  # connection refused, auth, missing server
+            _state["pg"] = exc
+            raise
+        engine = make_engine(_pg_url(_PG_TEMPLATE))
+        await migrate(engine)
+        await engine.dispose()
+        _state["pg"] = _PG_TEMPLATE
+    if isinstance(_state["pg"], Exception):
+        raise _state["pg"]  # type: ignore[misc]
+    return _PG_TEMPLATE
+
+
+async def _sqlite_template(tmp_root: Path) -> Path:
+    if "sqlite" not in _state:
+        path = tmp_root / "template.db"
+        engine = make_engine(f"sqlite+aiosqlite:///{path}")
+        await migrate(engine)
+        await engine.dispose()
+        _state["sqlite"] = path
+    return _state["sqlite"]  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="session")
+def sqlite_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("sqlite")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if isinstance(_state.get("pg"), str):
+        try:
+            asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{_PG_TEMPLATE}"'))
+        except Exception:
+            pass
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest, sqlite_root: Path, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, migrated database for one test, on each of the two engines we support."""
+    if request.param == "sqlite":
+        template = await _sqlite_template(sqlite_root)
+        path = tmp_path / "sspf.db"
+        shutil.copy(template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    try:
+        template = await _pg_template()
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is required under CI=true: {exc!r}")
+        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {exc!r}")
+    name = f"sspf_t_{uuid.uuid4().hex[:12]}"
+    await _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield _pg_url(name)
+    finally:
+        await _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def sqlite_url(sqlite_root: Path, tmp_path: Path) -> str:
+    """SQLite only: for tests about HTTP behaviour that no database engine can change."""
+    template = await _sqlite_template(sqlite_root)
+    path = tmp_path / "sspf.db"
+    shutil.copy(template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[LoopbackConnector]:
+    conn = LoopbackConnector()
+    await conn.start()
+    yield conn
+    await conn.stop()
+
+
+@pytest.fixture
+async def bot(database_url: str, connector: LoopbackConnector, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    """The bot in local mode on both databases, with one coordinator configured."""
+    running = RunningBot(local_settings(database_url, ics_dir=str(tmp_path / "ics")), connector)
+    await running.start()
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+async def sqlite_bot(sqlite_url: str, connector: LoopbackConnector, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    running = RunningBot(local_settings(sqlite_url, ics_dir=str(tmp_path / "ics")), connector)
+    await running.start()
+    yield running
+    await running.stop()

@@ -1,0 +1,172 @@
+"""A Bot Connector on loopback: records what the bot sends, and can answer 429/5xx/403 on demand.
+
+It speaks the v3 conversations API the bot uses (send, reply, update, delete, create conversation)
+and can enforce Teams' per-conversation rate limit, so tests and benchmarks see what Teams would do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Fault:
+    status: int
+    times: int = 1
+    retry_after: float | None = None
+    conversation: str | None = None
+
+
+@dataclass
+class Sent:
+    method: str
+    conversation_id: str
+    activity_id: str | None
+    body: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def text(self) -> str:
+        return self.body.get("text") or ""
+
+    @property
+    def cards(self) -> list[dict[str, Any]]:
+        return [
+            a["content"]
+            for a in self.body.get("attachments") or []
+            if a.get("contentType") == "application/vnd.microsoft.card.adaptive"
+        ]
+
+
+class LoopbackConnector:
+    def __init__(self, *, per_conversation_per_second: int | None = None) -> None:
+        self.sent: list[Sent] = []
+        self.faults: deque[Fault] = deque()
+        self.status_counts: dict[int, int] = defaultdict(int)
+        self.rate = per_conversation_per_second
+        self._windows: dict[str, deque[float]] = defaultdict(deque)
+        self._ids = itertools.count(1)
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self.runner: web.AppRunner | None = None
+        self.url = ""
+        self.auth_headers: list[str | None] = []
+
+    # --- control ---------------------------------------------------------------------------------------
+
+    def fail_next(self, status: int, *, times: int = 1, retry_after: float | None = None,
+                  conversation: str | None = None) -> None:
+        self.faults.append(Fault(status, times, retry_after, conversation))
+
+    def clear(self) -> None:
+        self.sent.clear()
+        self.status_counts.clear()
+
+    def messages(self, conversation_id: str | None = None) -> list[Sent]:
+        return [s for s in self.sent if s.method == "POST" and
+                (conversation_id is None or s.conversation_id == conversation_id)]
+
+    def updates(self, conversation_id: str | None = None) -> list[Sent]:
+        return [s for s in self.sent if s.method == "PUT" and
+                (conversation_id is None or s.conversation_id == conversation_id)]
+
+    async def wait_for(self, count: int, timeout: float = 5.0) -> list[Sent]:
+        """Wait until at least ``count`` activities were received in total."""
+        if len(self.sent) >= count:
+            return self.sent
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((count, fut))
+        await asyncio.wait_for(fut, timeout)
+        return self.sent
+
+    # --- server ----------------------------------------------------------------------------------------
+
+    async def start(self) -> str:
+        app = web.Application()
+        base = "/v3/conversations/{conversation_id}/activities"
+        app.router.add_post(base, self._send)
+        app.router.add_post(base + "/{activity_id}", self._send)
+        app.router.add_put(base + "/{activity_id}", self._update)
+        app.router.add_delete(base + "/{activity_id}", self._delete)
+        app.router.add_post("/v3/conversations", self._create)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+    def _fault_for(self, conversation_id: str) -> web.Response | None:
+        if self.faults:
+            fault = self.faults[0]
+            if fault.conversation in (None, conversation_id):
+                fault.times -= 1
+                if fault.times <= 0:
+                    self.faults.popleft()
+                headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+                return web.json_response({"error": {"code": "Injected"}}, status=fault.status, headers=headers)
+        if self.rate:
+            window = self._windows[conversation_id]
+            now = time.monotonic()
+            while window and now - window[0] >= 1.0:
+                window.popleft()
+            if len(window) >= self.rate:
+                retry = max(0.05, 1.0 - (now - window[0]))
+                return web.json_response({"error": {"code": "Throttled"}}, status=429,
+                                         headers={"Retry-After": f"{retry:.2f}"})
+            window.append(now)
+        return None
+
+    def _record(self, sent: Sent, status: int) -> None:
+        self.status_counts[status] += 1
+        if status < 300:
+            self.sent.append(sent)
+            for count, fut in list(self._waiters):
+                if len(self.sent) >= count and not fut.done():
+                    fut.set_result(None)
+                    self._waiters.remove((count, fut))
+
+    async def _send(self, request: web.Request) -> web.Response:
+        conv = request.match_info["conversation_id"]
+        self.auth_headers.append(request.headers.get("Authorization"))
+        fault = self._fault_for(conv)
+        if fault is not None:
+            self.status_counts[fault.status] += 1
+            return fault
+        body = await request.json()
+        new_id = f"msg-{next(self._ids)}"
+        self._record(Sent("POST", conv, new_id, body), 201)
+        return web.json_response({"id": new_id}, status=201)
+
+    async def _update(self, request: web.Request) -> web.Response:
+        conv = request.match_info["conversation_id"]
+        fault = self._fault_for(conv)
+        if fault is not None:
+            self.status_counts[fault.status] += 1
+            return fault
+        body = await request.json()
+        self._record(Sent("PUT", conv, request.match_info["activity_id"], body), 200)
+        return web.json_response({"id": request.match_info["activity_id"]})
+
+    async def _delete(self, request: web.Request) -> web.Response:
+        conv = request.match_info["conversation_id"]
+        self._record(Sent("DELETE", conv, request.match_info["activity_id"], {}), 200)
+        return web.Response(status=200)
+
+    async def _create(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        member = (body.get("members") or [{}])[0].get("id", "user")
+        conv = f"a:personal-{member}"
+        self._record(Sent("CREATE", conv, None, body), 201)
+        return web.json_response({"id": conv}, status=201)
