@@ -1,8 +1,9 @@
 """The message catalog: every text a Teams user reads comes from here, Swedish first.
 
-``sv.json`` is complete by construction (a test checks every key used in the code exists there);
-``en.json`` may lag behind, and a missing English text falls back to the Swedish one rather than
-showing a key.
+Each language is a folder of JSON files, one per flow (``sv/core.json``, ``sv/cases.json`` …), merged
+at load; a key defined twice is an error. Swedish is complete by construction (a test checks every
+key used in the code exists there); English may lag behind, and a missing English text falls back
+to the Swedish one rather than showing a key.
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ DEFAULT_LANGUAGE = "sv"
 
 @cache
 def _messages(lang: str) -> dict[str, str]:
-    return json.loads((HERE / f"{lang}.json").read_text(encoding="utf-8"))
+    merged: dict[str, str] = {}
+    for path in sorted((HERE / lang).glob("*.json")):
+        for key, text in json.loads(path.read_text(encoding="utf-8")).items():
+            if key in merged:
+                raise ValueError(f"catalog key {key!r} defined twice ({path.name})")
+            merged[key] = text
+    return merged
 
 
 def language_of(locale: str | None, default: str = DEFAULT_LANGUAGE) -> str:
