@@ -24,7 +24,9 @@ _TEN = re.compile(rf"(?<!\d)(\d{{2}})(\d{{2}})(\d{{2}})({_JOIN})(\d{{4}})(?!\d)"
 _TWELVE = re.compile(rf"(?<!\d)(18|19|20)(\d{{2}})(\d{{2}})(\d{{2}})({_JOIN})(\d{{4}})(?!\d)")
 # "2012-03-15-1234": a personnummer typed with an ISO date; a time after a date ("2026-11-25 1400")
 # is not taken, so only a dash joins the tail here.
-_ISO_DATED = re.compile(rf"(?<!\d)(18|19|20)(\d{{2}}){_SEP}(\d{{2}}){_SEP}(\d{{2}}){_SPACE}*{_SEP}{_SPACE}*(\d{{4}})(?!\d)")
+_ISO_DATED = re.compile(
+    rf"(?<!\d)(18|19|20)(\d{{2}}){_SEP}(\d{{2}}){_SEP}(\d{{2}}){_SPACE}*{_SEP}{_SPACE}*(\d{{4}})(?!\d)"
+)
 
 # Swedish mobile numbers: 070, 072, 073, 076, 079 followed by seven digits.
 _MOBILE_PREFIX = re.compile(r"^07[02369]")
