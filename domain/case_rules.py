@@ -19,7 +19,7 @@ i18n keys emitted:
     case.concern_unknown                (value)
     case.track_unknown                  (value)
     case.status_unchanged               (status)
-    case.transition_not_allowed         (from_status, to_status)
+    case.already_closed
     case.close_reason_required
     case.close_reason_unknown           (value)
     close_reason.<value>                (labels)
@@ -65,7 +65,7 @@ I18N_KEYS: frozenset[str] = frozenset(
         "case.concern_unknown",
         "case.track_unknown",
         "case.status_unchanged",
-        "case.transition_not_allowed",
+        "case.already_closed",
         "case.close_reason_required",
         "case.close_reason_unknown",
     }
@@ -196,9 +196,7 @@ def change_case_status(
     if current == target:
         return Refusal("case.status_unchanged", {"status": current.value})
     if target not in _ALLOWED[current]:
-        return Refusal(
-            "case.transition_not_allowed", {"from_status": current.value, "to_status": target.value}
-        )
+        return Refusal("case.already_closed")
     if target is CaseStatus.CLOSED:
         if not reason or not reason.strip():
             return Refusal("case.close_reason_required")
