@@ -9,6 +9,8 @@ i18n keys emitted (message of each reminder kind, by `ReminderSpec.message_key`)
     reminder.due_soon, reminder.overdue, reminder.escalation, reminder.follow_up_nearing,
     reminder.meeting_preparation, reminder.selection_meeting, reminder.evaluation,
     reminder.weekly_digest
+The texts' parameters (case_code, due_on, meeting_on, ...) are filled in by the bot from the store;
+a spec carries only ids, so no child data sits in the reminder queue.
 """
 
 from __future__ import annotations

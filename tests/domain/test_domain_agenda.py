@@ -109,7 +109,9 @@ def test_only_the_coordinator_chairs() -> None:
 
 
 def test_env_var_points_at_a_municipal_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    custom = json.loads(Path(__file__).parents[2] / "domain" / "data" / "agenda_templates.json".read_text(encoding="utf-8"))
+    custom = json.loads(
+        (Path(__file__).parents[2] / "domain" / "data" / "agenda_templates.json").read_text(encoding="utf-8")
+    )
     custom["styrgrupp"]["steps"] = [{"key": "kort", "kind": "free_text", "title": "Kort styrgrupp"}]
     path = tmp_path / "agenda.json"
     path.write_text(json.dumps(custom), encoding="utf-8")
