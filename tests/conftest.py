@@ -90,7 +90,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-async def database_url(request: pytest.FixtureRequest, sqlite_root: Path, tmp_path: Path) -> AsyncIterator[str]:
+async def database_url(
+    request: pytest.FixtureRequest, sqlite_root: Path, tmp_path: Path
+) -> AsyncIterator[str]:
     """A fresh, migrated database for one test, on each of the two engines we support."""
     if request.param == "sqlite":
         template = await _sqlite_template(sqlite_root)
@@ -139,7 +141,9 @@ async def bot(database_url: str, connector: LoopbackConnector, tmp_path: Path) -
 
 
 @pytest.fixture
-async def sqlite_bot(sqlite_url: str, connector: LoopbackConnector, tmp_path: Path) -> AsyncIterator[RunningBot]:
+async def sqlite_bot(
+    sqlite_url: str, connector: LoopbackConnector, tmp_path: Path
+) -> AsyncIterator[RunningBot]:
     running = RunningBot(local_settings(sqlite_url, ics_dir=str(tmp_path / "ics")), connector)
     await running.start()
     yield running

@@ -65,15 +65,18 @@ def group_chat(name: str = "sspf-group", tenant: str = TENANT) -> Conversation:
 
 def meeting_chat(name: str = "meeting", tenant: str = TENANT) -> Conversation:
     meeting = f"MCMxOTptZWV0aW5nXy{name}"
-    return Conversation(id=f"19:meeting_{name}@thread.v2", kind="groupChat", tenant=tenant, meeting_id=meeting)
+    return Conversation(
+        id=f"19:meeting_{name}@thread.v2", kind="groupChat", tenant=tenant, meeting_id=meeting
+    )
 
 
 def channel(name: str = "general", tenant: str = TENANT) -> Conversation:
     return Conversation(id=f"19:{name}@thread.tacv2", kind="channel", tenant=tenant)
 
 
-def base(kind: str, user: User, conv: Conversation, service_url: str, *, locale: str = "sv-SE",
-         **extra: Any) -> dict[str, Any]:
+def base(
+    kind: str, user: User, conv: Conversation, service_url: str, *, locale: str = "sv-SE", **extra: Any
+) -> dict[str, Any]:
     return {
         "type": kind,
         "id": f"act-{next(_ids)}-{uuid.uuid4().hex[:6]}",
@@ -93,8 +96,15 @@ def message(text: str, user: User, conv: Conversation, service_url: str, **kw: A
     return base("message", user, conv, service_url, text=text, textFormat="plain", **kw)
 
 
-def submit(value: dict[str, Any], user: User, conv: Conversation, service_url: str, *,
-           reply_to_id: str | None = None, **kw: Any) -> dict[str, Any]:
+def submit(
+    value: dict[str, Any],
+    user: User,
+    conv: Conversation,
+    service_url: str,
+    *,
+    reply_to_id: str | None = None,
+    **kw: Any,
+) -> dict[str, Any]:
     """What Teams sends when Action.Submit is pressed: a message with ``value``, replying to the card."""
     act = base("message", user, conv, service_url, value=value, **kw)
     if reply_to_id:
@@ -102,11 +112,26 @@ def submit(value: dict[str, Any], user: User, conv: Conversation, service_url: s
     return act
 
 
-def execute(verb: str, data: dict[str, Any], user: User, conv: Conversation, service_url: str, *,
-            reply_to_id: str | None = None, **kw: Any) -> dict[str, Any]:
+def execute(
+    verb: str,
+    data: dict[str, Any],
+    user: User,
+    conv: Conversation,
+    service_url: str,
+    *,
+    reply_to_id: str | None = None,
+    **kw: Any,
+) -> dict[str, Any]:
     """Action.Execute (Universal Actions): an ``adaptiveCard/action`` invoke."""
-    act = base("invoke", user, conv, service_url, name="adaptiveCard/action",
-               value={"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"}, **kw)
+    act = base(
+        "invoke",
+        user,
+        conv,
+        service_url,
+        name="adaptiveCard/action",
+        value={"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"},
+        **kw,
+    )
     if reply_to_id:
         act["replyToId"] = reply_to_id
     return act
@@ -114,8 +139,14 @@ def execute(verb: str, data: dict[str, Any], user: User, conv: Conversation, ser
 
 def meeting_event(name: str, user: User, conv: Conversation, service_url: str) -> dict[str, Any]:
     """``application/vnd.microsoft.meetingStart`` / ``meetingEnd`` as Teams sends them to the chat."""
-    value = {"Id": conv.meeting_id or "meeting", "MeetingType": "Scheduled", "JoinUrl": "https://teams.example/join",
-             "Title": "SSPF", "StartTime": "2026-11-25T09:00:00Z", "EndTime": "2026-11-25T10:00:00Z"}
+    value = {
+        "Id": conv.meeting_id or "meeting",
+        "MeetingType": "Scheduled",
+        "JoinUrl": "https://teams.example/join",
+        "Title": "SSPF",
+        "StartTime": "2026-11-25T09:00:00Z",
+        "EndTime": "2026-11-25T10:00:00Z",
+    }
     return base("event", user, conv, service_url, name=f"application/vnd.microsoft.{name}", value=value)
 
 

@@ -59,7 +59,9 @@ class RunningBot:
         return self.app[SERVICES]
 
     async def start(self) -> RunningBot:
-        services = Services.build(self.settings, retry=RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.2))
+        services = Services.build(
+            self.settings, retry=RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.2)
+        )
         self.app = create_app(self.settings, services)
         self.runner = web.AppRunner(self.app, access_log=None)
         await self.runner.setup()
@@ -83,8 +85,13 @@ class RunningBot:
 
     # --- talking to it ---------------------------------------------------------------------------
 
-    async def post(self, activity: dict[str, Any] | bytes | str, *, headers: dict[str, str] | None = None,
-                   path: str = "/api/messages") -> tuple[int, Any]:
+    async def post(
+        self,
+        activity: dict[str, Any] | bytes | str,
+        *,
+        headers: dict[str, str] | None = None,
+        path: str = "/api/messages",
+    ) -> tuple[int, Any]:
         assert self.http is not None
         hdrs = {"Content-Type": "application/json", **(headers or {})}
         if isinstance(activity, dict | list):
@@ -109,14 +116,22 @@ class RunningBot:
     async def say(self, user: acts.User, conv: acts.Conversation, text: str, **kw: Any) -> Reply:
         return await self.send(acts.message(text, user, conv, self.connector.url, **kw))
 
-    async def press(self, user: acts.User, conv: acts.Conversation, action: dict[str, Any],
-                    inputs: dict[str, Any] | None = None, *, reply_to_id: str | None = None) -> Reply:
+    async def press(
+        self,
+        user: acts.User,
+        conv: acts.Conversation,
+        action: dict[str, Any],
+        inputs: dict[str, Any] | None = None,
+        *,
+        reply_to_id: str | None = None,
+    ) -> Reply:
         """Press a card action as Teams would: Action.Submit → message with value (the card's inputs
         merged with the action's data); Action.Execute → adaptiveCard/action invoke."""
         data = {**(inputs or {}), **action.get("data", {})}
         if action["type"] == "Action.Execute":
-            return await self.send(acts.execute(action["verb"], data, user, conv, self.connector.url,
-                                                reply_to_id=reply_to_id))
+            return await self.send(
+                acts.execute(action["verb"], data, user, conv, self.connector.url, reply_to_id=reply_to_id)
+            )
         return await self.send(acts.submit(data, user, conv, self.connector.url, reply_to_id=reply_to_id))
 
 

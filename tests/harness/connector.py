@@ -60,8 +60,14 @@ class LoopbackConnector:
 
     # --- control ---------------------------------------------------------------------------------------
 
-    def fail_next(self, status: int, *, times: int = 1, retry_after: float | None = None,
-                  conversation: str | None = None) -> None:
+    def fail_next(
+        self,
+        status: int,
+        *,
+        times: int = 1,
+        retry_after: float | None = None,
+        conversation: str | None = None,
+    ) -> None:
         self.faults.append(Fault(status, times, retry_after, conversation))
 
     def clear(self) -> None:
@@ -69,12 +75,18 @@ class LoopbackConnector:
         self.status_counts.clear()
 
     def messages(self, conversation_id: str | None = None) -> list[Sent]:
-        return [s for s in self.sent if s.method == "POST" and
-                (conversation_id is None or s.conversation_id == conversation_id)]
+        return [
+            s
+            for s in self.sent
+            if s.method == "POST" and (conversation_id is None or s.conversation_id == conversation_id)
+        ]
 
     def updates(self, conversation_id: str | None = None) -> list[Sent]:
-        return [s for s in self.sent if s.method == "PUT" and
-                (conversation_id is None or s.conversation_id == conversation_id)]
+        return [
+            s
+            for s in self.sent
+            if s.method == "PUT" and (conversation_id is None or s.conversation_id == conversation_id)
+        ]
 
     async def wait_for(self, count: int, timeout: float = 5.0) -> list[Sent]:
         """Wait until at least ``count`` activities were received in total."""
@@ -115,7 +127,9 @@ class LoopbackConnector:
                 if fault.times <= 0:
                     self.faults.popleft()
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-                return web.json_response({"error": {"code": "Injected"}}, status=fault.status, headers=headers)
+                return web.json_response(
+                    {"error": {"code": "Injected"}}, status=fault.status, headers=headers
+                )
         if self.rate:
             window = self._windows[conversation_id]
             now = time.monotonic()
@@ -123,8 +137,9 @@ class LoopbackConnector:
                 window.popleft()
             if len(window) >= self.rate:
                 retry = max(0.05, 1.0 - (now - window[0]))
-                return web.json_response({"error": {"code": "Throttled"}}, status=429,
-                                         headers={"Retry-After": f"{retry:.2f}"})
+                return web.json_response(
+                    {"error": {"code": "Throttled"}}, status=429, headers={"Retry-After": f"{retry:.2f}"}
+                )
             window.append(now)
         return None
 

@@ -1,0 +1,66 @@
+import pytest
+
+from domain.personnummer import contains_personnummer, luhn_ok
+
+REFUSED = [
+    "120315-1234",
+    "120315+1234",  # over 100 years old form
+    "1203151234",
+    "20120315-1234",
+    "201203151234",
+    "19120315-1234",
+    "120315 - 1234",
+    "120315 -1234",
+    "120315- 1234",
+    "120315 1234",
+    "20120315 - 1234",
+    "120315–1234",  # en dash from Word/Teams
+    "2012-03-15-1234",
+    "120375-1234",  # samordningsnummer: day 15 + 60
+    "20120391-1234",  # samordningsnummer on the 31st
+    "Pojken med pnr 120315-1234 har skolkat",
+    "pnr:120315-1234.",
+    "(201203151234)",
+    "0702151234",  # starts like a mobile number but is a valid personnummer (Luhn ok)
+    "811218-9875",  # wrong check digit (9876 would be right) is still a personnummer
+]
+
+ALLOWED = [
+    "",
+    "070-123 45 67",
+    "070 123 45 67",
+    "0701234567",  # mobile number run together, fails Luhn
+    "+46 70 123 45 67",
+    "46701234567",
+    "08-123 456 78",
+    "2012",
+    "född 2012",
+    "SSPF-2026-014",
+    "SSPF-2026-1234",
+    "2026-11-25",
+    "möte 2026-11-25 14.00",
+    "2026-11-25 1400",
+    "20261125",
+    "123456-7890",  # month 34: not date-shaped
+    "121340-1234",  # day 40: neither a day nor a samordningsnummer day
+    "120015-1234",  # month 00
+    "A.B. 2012, Centrum",
+    "dnr 2026/1234",
+]
+
+
+@pytest.mark.parametrize("text", REFUSED)
+def test_personnummer_shapes_are_refused(text: str) -> None:
+    assert contains_personnummer(text), text
+
+
+@pytest.mark.parametrize("text", ALLOWED)
+def test_ordinary_numbers_are_not_mistaken_for_personnummer(text: str) -> None:
+    assert not contains_personnummer(text), text
+
+
+def test_luhn_tells_valid_from_invalid_check_digit() -> None:
+    assert luhn_ok("8112189876")
+    assert not luhn_ok("8112189875")
+    assert luhn_ok("0702151234")
+    assert not luhn_ok("0701234567")
