@@ -3,9 +3,10 @@
     MicrosoftAppId=<bot guid> python tools/build_package.py      # real package for upload
     python tools/build_package.py --local                          # nil GUID, for local tooling only
 
-`${{BOT_ID}}` in the JSON files is replaced by the env `MicrosoftAppId`; the build refuses an empty or non-GUID
-id unless `--local` (then 00000000-0000-0000-0000-000000000000). The substituted manifest and localization files
-are validated against Microsoft's JSON schema (npm @microsoft/app-manifest, `npm ci --prefix tools`) before zipping.
+`${{BOT_ID}}` in the JSON files is replaced by the env `MicrosoftAppId`; the build refuses an empty or
+non-GUID id unless `--local` (then 00000000-0000-0000-0000-000000000000). The substituted manifest and
+localization files are validated against Microsoft's JSON schema (npm @microsoft/app-manifest,
+`npm ci --prefix tools`) before zipping.
 Exit code 0 on success, 1 on validation errors, 2 on usage/setup errors.
 """
 
@@ -59,14 +60,18 @@ def build(bot_id: str, out: Path, src: Path = APP_PACKAGE) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--local", action="store_true", help=f"use the nil GUID {NIL_GUID} when MicrosoftAppId is empty")
+    ap.add_argument(
+        "--local", action="store_true", help=f"use the nil GUID {NIL_GUID} when MicrosoftAppId is empty"
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "build" / "appPackage.zip")
     args = ap.parse_args(argv)
 
     bot_id = os.environ.get("MicrosoftAppId", "").strip()
     if not bot_id:
         if not args.local:
-            print("error: MicrosoftAppId is empty; set it to the bot's app id, or pass --local", file=sys.stderr)
+            print(
+                "error: MicrosoftAppId is empty; set it to the bot's app id, or pass --local", file=sys.stderr
+            )
             return 2
         bot_id = NIL_GUID
     if not GUID.match(bot_id):

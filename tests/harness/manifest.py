@@ -2,9 +2,9 @@
 
 The schemas come from npm `@microsoft/app-manifest` (installed by `npm ci --prefix tools`), file
 `tools/node_modules/@microsoft/app-manifest/build/json-schemas/teams/v<manifestVersion>/MicrosoftTeams.schema.json`.
-They declare draft-04 but use draft-06/07 keywords (`const`, `if`/`then`); we validate with jsonschema's Draft 7
-validator, which reads every keyword they use the same way. Their `$ref`s are all local (`#/definitions/...`);
-any remote `$ref` is resolved from the schema folder on disk, never from the network.
+They declare draft-04 but use draft-06/07 keywords (`const`, `if`/`then`); we validate with jsonschema's
+Draft 7 validator, which reads every keyword they use the same way. Their `$ref`s are all local
+(`#/definitions/...`); any remote `$ref` is resolved from the schema folder on disk, never from the network.
 
 Also used by tools/build_package.py (stdlib + jsonschema only, no pytest import at module level).
 """
@@ -71,7 +71,9 @@ def _validator(schema_file: Path):
         local = schema_file.parent / uri.rstrip("/").rsplit("/", 1)[-1].split("#", 1)[0]
         if not local.is_file():
             raise FileNotFoundError(f"schema $ref {uri} has no local copy ({local}); refusing to fetch it")
-        return Resource.from_contents(json.loads(local.read_text(encoding="utf-8")), default_specification=DRAFT7)
+        return Resource.from_contents(
+            json.loads(local.read_text(encoding="utf-8")), default_specification=DRAFT7
+        )
 
     return jsonschema.Draft7Validator(
         schema, registry=Registry(retrieve=retrieve), format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER
@@ -141,8 +143,9 @@ def read_png(path: Path) -> Png:
 
 
 def package_problems(bot_id: str = NIL_GUID, folder: Path = APP_PACKAGE) -> list[str]:
-    """All problems with the app package folder: schema errors (manifest + localization files), icon sizes,
-    outline transparency, bot scopes, RSC permission for meeting events. Empty list when the package is good."""
+    """All problems with the app package folder: schema errors (manifest + localization files), icon
+    sizes, outline transparency, bot scopes, RSC permission for meeting events.
+    Empty when the package is good."""
     manifest = load_manifest(bot_id, folder)
     version = manifest.get("manifestVersion", "?")
     problems = [f"manifest.json {e}" for e in schema_errors(manifest, schema_path(version))]
@@ -154,7 +157,10 @@ def package_problems(bot_id: str = NIL_GUID, folder: Path = APP_PACKAGE) -> list
             problems.append(f"localization file {lang['file']} missing")
             continue
         doc = json.loads(f.read_text(encoding="utf-8"))
-        problems += [f"{lang['file']} {e}" for e in schema_errors(doc, schema_path(version, "MicrosoftTeams.Localization"))]
+        problems += [
+            f"{lang['file']} {e}"
+            for e in schema_errors(doc, schema_path(version, "MicrosoftTeams.Localization"))
+        ]
 
     icons = manifest.get("icons", {})
     for key, size in (("color", 192), ("outline", 32)):
@@ -179,7 +185,10 @@ def package_problems(bot_id: str = NIL_GUID, folder: Path = APP_PACKAGE) -> list
     missing = {"personal", "team", "groupChat"} - scopes
     if missing:
         problems.append(f"bot scopes missing {sorted(missing)}")
-    rsc = {p["name"] for p in manifest.get("authorization", {}).get("permissions", {}).get("resourceSpecific", [])}
+    rsc = {
+        p["name"]
+        for p in manifest.get("authorization", {}).get("permissions", {}).get("resourceSpecific", [])
+    }
     if "OnlineMeeting.ReadBasic.Chat" not in rsc:
         problems.append("RSC permission OnlineMeeting.ReadBasic.Chat (meetingStart/End events) missing")
     if bots and manifest.get("webApplicationInfo", {}).get("id") != bots[0].get("botId"):
