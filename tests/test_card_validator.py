@@ -122,3 +122,17 @@ def test_bytes_is_utf8_size():
     import json
 
     assert report.bytes == len(json.dumps(card, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def test_missing_node_skips_locally_and_fails_under_ci(monkeypatch):
+    import shutil
+
+    from tests.harness import cards
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="node"):
+        cards.validate_cards([valid_card()])
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(cards.ToolingMissing, match="CI=true"):
+        cards.validate_cards([valid_card()])
