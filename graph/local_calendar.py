@@ -243,7 +243,7 @@ class LocalCalendar:
                 "time_zone": rec.time_zone,
             },
             # .invalid is a reserved TLD: nobody can mistake this for a real Teams link.
-            "join_url": f"https://teams.invalid/l/meetup-join/local-{event_id}/0?no-real-meeting=true",
+            "join_url": f"https://teams.invalid/l/meetup-join/{event_id}/0?no-real-meeting=true",
             "sequence": 0,
             "created_utc": now,
             "updated_utc": now,
