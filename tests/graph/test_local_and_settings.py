@@ -168,3 +168,15 @@ def test_chat_id_from_join_url(url, expected):
 
 async def test_warm_up_runs_in_a_thread():
     assert await warm_up() >= 0
+
+
+async def test_ics_parses_with_icalendar_when_available(tmp_path):
+    """A stricter check with an independent RFC 5545 parser (skipped when `icalendar` is not installed)."""
+    icalendar = pytest.importorskip("icalendar")
+    cal = LocalCalendar(tmp_path)
+    booked = await cal.create_meeting(req("tx-ical", recurrence=Recurrence(interval=2, count=5)))
+    parsed = icalendar.Calendar.from_ical(cal.ics_path(booked.event_id).read_bytes())
+    [event] = parsed.walk("VEVENT")
+    assert str(event["SUMMARY"]) == "SSPF möte K-7F3Q; uppföljning, vecka 10"
+    assert event["RRULE"]["COUNT"] == [5]
+    assert event.decoded("DTSTART") == START
