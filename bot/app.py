@@ -16,6 +16,7 @@ from bot.auth import AuthError
 from bot.config import Settings
 from bot.handler import SspfBot, on_turn_error
 from bot.http_guard import read_activity
+from bot.reminders.dispatcher import start_reminders, stop_reminders
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,8 @@ BOT = web.AppKey("bot", SspfBot)
 Hook = Callable[[Services], Awaitable[None]]
 STARTUP_HOOKS: list[Hook] = []  # background parts (reminder dispatcher, Graph warm-up) add themselves
 SHUTDOWN_HOOKS: list[Hook] = []
+STARTUP_HOOKS.append(start_reminders)
+SHUTDOWN_HOOKS.append(stop_reminders)
 
 
 async def messages(request: web.Request) -> web.StreamResponse:

@@ -1,0 +1,60 @@
+"""Outbound pacing for proactive messages, the way Teams counts: sends per sliding one-second window.
+
+Teams throttles a bot at 50 requests/s per app per tenant and 7 messages/s per conversation and
+answers 429 above that. A classic token bucket with a burst lets up to twice the rate through in one
+window, which Teams would refuse; a sliding window of send times never does. One limiter per tenant
+and per conversation (here: per recipient, who has one 1:1 chat with the bot).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+
+
+class WindowLimiter:
+    """At most ``rate`` acquisitions in any ``window`` seconds; waiters are served in arrival order."""
+
+    def __init__(
+        self, rate: float, window: float = 1.0, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit = max(1, int(rate * window))
+        self.window = window
+        self._clock = clock
+        self._times: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = self._clock()
+                while self._times and now - self._times[0] >= self.window:
+                    self._times.popleft()
+                if len(self._times) < self.limit:
+                    self._times.append(now)
+                    return
+                await asyncio.sleep(self.window - (now - self._times[0]) + 0.001)
+
+
+class SendLimiter:
+    """Per-tenant and per-conversation windows; idle per-conversation windows are forgotten."""
+
+    def __init__(self, tenant_rate: float = 50.0, conversation_rate: float = 7.0) -> None:
+        self.tenant_rate = tenant_rate
+        self.conversation_rate = conversation_rate
+        self._tenants: dict[str, WindowLimiter] = {}
+        self._conversations: dict[str, WindowLimiter] = {}
+
+    async def acquire(self, tenant_id: str, conversation_key: str) -> None:
+        conversation = self._conversations.get(conversation_key)
+        if conversation is None:
+            if len(self._conversations) > 10_000:
+                self._conversations.clear()
+            conversation = self._conversations[conversation_key] = WindowLimiter(self.conversation_rate)
+        await conversation.acquire()
+        tenant = self._tenants.get(tenant_id)
+        if tenant is None:
+            tenant = self._tenants[tenant_id] = WindowLimiter(self.tenant_rate)
+        await tenant.acquire()
