@@ -18,6 +18,7 @@ from store.queries.reminders import cancel_for_case, replan_for_action, replan_f
 from tests.conftest import COORDINATOR, POLICE, PRINCIPAL, SOCIAL
 from tests.harness import activities as acts
 from tests.harness.bot_runner import card_text, find_action
+from tests.harness.cards import assert_valid_cards
 from tests.harness.seed_reminders import seed_action, seed_case, seed_consent, seed_meeting
 
 SE = ZoneInfo("Europe/Stockholm")
@@ -197,6 +198,7 @@ async def test_app_removed_marks_undeliverable_and_tells_the_coordinator_once(bo
     [notice] = cards_to(bot, COORDINATOR)
     text = card_text(notice)
     assert "Jag når inte Per Polis" in text and "SSPF-2027-007" in text
+    assert_valid_cards([notice])
     keys = await states(bot)
     assert [v for k, v in keys.items() if ":due_soon:" in k] == ["undeliverable"]
 
@@ -291,6 +293,7 @@ async def test_arbetsgrupp_representatives_are_asked_to_prepare_the_working_day_
         text = card_text(card)
         assert "Arbetsgruppen möts 2027-03-15 13:00" in text
         assert "Allmänt" in text and "Gruppnivå" in text and "Individnivå" in text
+    assert_valid_cards([card])
 
 
 async def test_follow_up_nearing_without_a_meeting_asks_the_coordinator_to_book(bot):
@@ -306,6 +309,7 @@ async def test_follow_up_nearing_without_a_meeting_asks_the_coordinator_to_book(
     assert "Uppföljningen för SSPF-2027-011 närmar sig (2027-04-20)" in card_text(card)
     button = find_action(card, "Boka uppföljning")
     assert button["data"]["verb"] == "meeting.book" and button["data"]["case_id"] == case.id
+    assert_valid_cards([card])
 
 
 async def test_a_booked_follow_up_meeting_cancels_the_nudge(bot):
@@ -358,5 +362,6 @@ async def test_monday_digest_lists_open_actions_per_case_overdue_first(bot):
     assert "Veckans sammanställning: 3 öppna åtgärder, varav 1 försenade" in text
     assert text.index("SSPF-2027-021") < text.index("SSPF-2027-020")
     assert "Försenad: Sen åtgärd" in text
+    assert_valid_cards([card])
     await dispatcher.run_once(now=at(2027, 3, 16, 8, 10))
     assert len(cards_to(bot, COORDINATOR)) == 1  # once a week

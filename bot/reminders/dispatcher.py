@@ -76,7 +76,7 @@ class ReminderDispatcher:
         *,
         clock: Clock | None = None,
         worker_id: str | None = None,
-        batch_recipients: int = 50,
+        batch_size: int = 200,
         concurrency: int = 16,
         lease: timedelta | None = None,
         interval: float | None = None,
@@ -87,7 +87,7 @@ class ReminderDispatcher:
         self.services = services
         self.clock: Clock = clock or utcnow
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.batch_recipients = batch_recipients
+        self.batch_size = batch_size
         self.lease = lease or timedelta(seconds=settings.reminder_lease_s)
         self.interval = interval if interval is not None else settings.reminder_interval_s
         self.max_attempts = max_attempts
@@ -171,7 +171,7 @@ class ReminderDispatcher:
                 if not is_polite_time(at):
                     break
                 async with self.services.db.transaction() as session:
-                    rows = await q.claim_due(session, at, self.worker_id, self.batch_recipients, self.lease)
+                    rows = await q.claim_due(session, at, self.worker_id, self.batch_size, self.lease)
                 if not rows:
                     break
                 report.claimed += len(rows)

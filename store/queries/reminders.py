@@ -428,26 +428,55 @@ def _claimable(now: datetime):
 async def claim_due(
     session: AsyncSession, now: datetime, worker_id: str, limit: int, lease: timedelta
 ) -> list[Reminder]:
-    """Claim every due row of up to ``limit`` recipients (oldest first), leased until ``now + lease``.
+    """Claim about ``limit`` due rows, whole recipients only, leased until ``now + lease``.
 
-    Whole recipients are claimed so that one person gets one card per run, however many items.
+    1. lock up to ``limit`` claimable rows, ordered by recipient, skipping rows another replica holds;
+    2. lock the rest of the last recipient's rows (the limit may have cut through them);
+    3. keep only recipients all of whose claimable rows we hold: a person whose rows are partly held
+       by another replica is left for the next batch, so nobody's items are split over two cards;
+    4. mark them claimed, re-checking claimability in the ``UPDATE`` itself (SQLite has no row locks:
+       there the ``FOR UPDATE SKIP LOCKED`` renders to nothing and this check keeps one process correct).
+
     Expired leases (a crashed replica) are claimable again. Commit promptly: the claim is the lock.
     """
-    recipients = (
-        select(Reminder.recipient_aad_id)
-        .where(_claimable(now))
-        .group_by(Reminder.recipient_aad_id)
-        .order_by(func.min(Reminder.due_at), Reminder.recipient_aad_id)
-        .limit(limit)
+    claimable = _claimable(now)
+    locked = (
+        await session.execute(
+            select(Reminder.id, Reminder.recipient_aad_id)
+            .where(claimable)
+            .order_by(Reminder.recipient_aad_id, Reminder.due_at, Reminder.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    if not locked:
+        return []
+    held: dict[str, set[str]] = {}
+    for rid, recipient in locked:
+        held.setdefault(recipient, set()).add(rid)
+    if len(locked) >= limit:
+        last = locked[-1][1]
+        rest = await session.scalars(
+            select(Reminder.id)
+            .where(claimable, Reminder.recipient_aad_id == last)
+            .with_for_update(skip_locked=True)
+        )
+        held[last].update(rest)
+    counts = dict(
+        (
+            await session.execute(
+                select(Reminder.recipient_aad_id, func.count())
+                .where(claimable, Reminder.recipient_aad_id.in_(list(held)))
+                .group_by(Reminder.recipient_aad_id)
+            )
+        ).all()
     )
-    candidates = (
-        select(Reminder.id)
-        .where(_claimable(now), Reminder.recipient_aad_id.in_(recipients))
-        .with_for_update(skip_locked=True)
-    )
+    ids = [rid for recipient, rids in held.items() if counts.get(recipient, 0) <= len(rids) for rid in rids]
+    if not ids:
+        return []
     stmt = (
         update(Reminder)
-        .where(Reminder.id.in_(candidates), _claimable(now))
+        .where(Reminder.id.in_(ids), claimable)
         .values(state=CLAIMED, claimed_by=worker_id[:100], claimed_until=now + lease)
         .returning(Reminder)
         .execution_options(synchronize_session=False, populate_existing=True)
