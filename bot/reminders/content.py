@@ -23,6 +23,7 @@ from store.queries.reminders import (
     OPEN_ACTION_STATUSES,
     UNDELIVERABLE_NOTICE,
     consent_withdrawn,
+    consent_withdrawn_many,
     follow_up_meeting_booked,
 )
 
@@ -101,6 +102,17 @@ class _Cache:
         self.withdrawn: dict[str, bool] = {}
         self.booked: dict[str, bool] = {}
 
+    async def prefetch(self, case_ids: set[str]) -> None:
+        """Every case of a batch and its consents in two queries, not two per reminder."""
+        wanted = [cid for cid in case_ids if cid and cid not in self.cases]
+        if not wanted:
+            return
+        found = await self.session.scalars(select(SspfCase).where(SspfCase.id.in_(wanted)))
+        by_id = {c.id: c for c in found}
+        for cid in wanted:
+            self.cases[cid] = by_id.get(cid)
+        self.withdrawn.update(await consent_withdrawn_many(self.session, wanted, self.today))
+
     async def case(self, case_id: str | None) -> SspfCase | None:
         if not case_id:
             return None
@@ -133,6 +145,7 @@ async def load_items(
     """Items to show for ``rows``; with ``for_delivery`` the ones no longer worth sending are stale."""
     today = to_local(now).date()
     cache = _Cache(session, today)
+    await cache.prefetch({r.case_id for r in rows if r.case_id})
     action_ids = [r.subject_id for r in rows if r.kind in ACTION_KINDS and r.subject_id]
     actions: dict[str, ActionItem] = {}
     if action_ids:

@@ -24,20 +24,23 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import insert
 
+from bot.cards.elements import message_activity
 from bot.cards.reminders import reminder_card
 from bot.i18n import translator
-from bot.proactive import Delivery, card_message, send_to_user
+from bot.proactive import Delivery, send_payload_to_reference, send_payload_to_user
 from bot.reminders.content import ReminderItem, load_items, person_name
 from bot.reminders.limiter import SendLimiter
 from domain.reminders import ReminderSettings
 from domain.worktime import is_polite_time, next_polite_time
 from store.models import AuditEvent, Reminder
 from store.queries import reminders as q
+from store.queries.conversations import personal_references
 from store.types import utcnow
 
 if TYPE_CHECKING:
@@ -175,15 +178,7 @@ class ReminderDispatcher:
                 if not rows:
                     break
                 report.claimed += len(rows)
-                groups: dict[tuple[str, str], list[Reminder]] = {}
-                for row in rows:
-                    groups.setdefault((row.tenant_id, row.recipient_aad_id), []).append(row)
-                await asyncio.gather(
-                    *(
-                        self._deliver(tenant, recipient, group, current, report)
-                        for (tenant, recipient), group in groups.items()
-                    )
-                )
+                await self._deliver_batch(rows, current, report)
             async with self.services.db.session() as session:
                 upcoming = await q.next_wake(session)
             if upcoming is not None:
@@ -192,56 +187,78 @@ class ReminderDispatcher:
             log.info("reminder run: %s", report)
             return report
 
+    async def _deliver_batch(
+        self, rows: list[Reminder], current: Callable[[], datetime], report: RunReport
+    ) -> None:
+        """Read the batch's content and chats in one go, then send one card per person concurrently."""
+        try:
+            async with self.services.db.transaction() as session:
+                loaded = await load_items(session, rows, current())
+                for reason in set(loaded.stale.values()):
+                    await q.cancel(session, [i for i, why in loaded.stale.items() if why == reason], reason)
+                report.stale += len(loaded.stale)
+                recipients = {(r.tenant_id, r.recipient_aad_id) for r in rows}
+                references = await personal_references(session, recipients)
+        except Exception as exc:
+            log.exception("reading a reminder batch failed")
+            async with self.services.db.transaction() as session:
+                ids = [r.id for r in rows]
+                await q.mark_failed(
+                    session, ids, self.worker_id, current(), repr(exc), max_attempts=self.max_attempts
+                )
+            report.failed += len(rows)
+            return
+        by_id = {item.reminder_id: item for item in loaded.items}
+        groups: dict[tuple[str, str], list[tuple[Reminder, ReminderItem]]] = {}
+        for row in rows:
+            if row.id in by_id:
+                groups.setdefault((row.tenant_id, row.recipient_aad_id), []).append((row, by_id[row.id]))
+        await asyncio.gather(
+            *(
+                self._deliver(tenant, recipient, group, references.get((tenant, recipient)), current, report)
+                for (tenant, recipient), group in groups.items()
+            )
+        )
+
     async def _deliver(
         self,
         tenant_id: str,
         recipient: str,
-        rows: list[Reminder],
+        group: list[tuple[Reminder, ReminderItem]],
+        reference: dict[str, Any] | None,
         current: Callable[[], datetime],
         report: RunReport,
     ) -> None:
-        ids = [r.id for r in rows]
+        items = [item for _, item in group]
         try:
             async with self._sends:
-                await self._deliver_group(tenant_id, recipient, rows, current, report)
+                settings = self.services.settings
+                t = translator(settings.locale, settings.locale)
+                head_row = group[0][0]
+                card = reminder_card(t, items, head=head_row.id)
+                count = len(items)
+                summary = t("reminders.title_one") if count == 1 else t("reminders.title_many", count=count)
+                payload = message_activity(card, summary=summary)
+                await self.limiter.acquire(tenant_id, recipient)
+                if reference is not None:
+                    delivery = await send_payload_to_reference(self.services, reference, payload)
+                else:  # no 1:1 chat yet: open one (stores its reference)
+                    async with self.services.db.transaction() as session:
+                        delivery = await send_payload_to_user(
+                            self.services, session, tenant_id, recipient, payload
+                        )
+                async with self.services.db.transaction() as session:
+                    await self._record(
+                        session, tenant_id, recipient, items, delivery, head_row, current(), report
+                    )
         except Exception as exc:  # a bug or the database: give the claim back with an attempt counted
             log.exception("delivering reminders to %s failed", recipient)
+            ids = [item.reminder_id for item in items]
             async with self.services.db.transaction() as session:
                 await q.mark_failed(
                     session, ids, self.worker_id, current(), repr(exc), max_attempts=self.max_attempts
                 )
             report.failed += len(ids)
-
-    async def _deliver_group(
-        self,
-        tenant_id: str,
-        recipient: str,
-        rows: list[Reminder],
-        current: Callable[[], datetime],
-        report: RunReport,
-    ) -> None:
-        settings = self.services.settings
-        t = translator(settings.locale, settings.locale)
-        async with self.services.db.transaction() as session:
-            loaded = await load_items(session, rows, current())
-            if loaded.stale:
-                for reason in set(loaded.stale.values()):
-                    await q.cancel(session, [i for i, why in loaded.stale.items() if why == reason], reason)
-                report.stale += len(loaded.stale)
-        items = loaded.items
-        if not items:
-            return
-        ids = [item.reminder_id for item in items]
-        head = ids[0]
-        card = reminder_card(t, items, head=head)
-        summary = t("reminders.title_one") if len(items) == 1 else t("reminders.title_many", count=len(items))
-        await self.limiter.acquire(tenant_id, recipient)
-        async with self.services.db.transaction() as session:
-            delivery = await send_to_user(
-                self.services, session, tenant_id, recipient, card_message(card, summary)
-            )
-        async with self.services.db.transaction() as session:
-            await self._record(session, tenant_id, recipient, items, delivery, head, current(), report)
 
     async def _record(
         self,
@@ -250,14 +267,20 @@ class ReminderDispatcher:
         recipient: str,
         items: list[ReminderItem],
         delivery: Delivery,
-        head: str,
+        head: Reminder,
         now: datetime,
         report: RunReport,
     ) -> None:
         ids = [item.reminder_id for item in items]
         if delivery.sent:
             marked = await q.mark_sent(
-                session, ids, self.worker_id, now, card_head=head, activity_id=delivery.activity_id
+                session,
+                ids,
+                self.worker_id,
+                now,
+                card_head=head.id,
+                head_payload=head.payload,
+                activity_id=delivery.activity_id,
             )
             if marked < len(ids):
                 log.warning(
@@ -266,26 +289,23 @@ class ReminderDispatcher:
             report.cards += 1
             report.items_sent += marked
             report.recipients.append(recipient)
-            for item in items:
-                case_ids = (
-                    [c.case_id for c in item.digest]
-                    if item.digest
-                    else [item.case_id]
-                    if item.case_id
-                    else []
-                )
-                for case_id in case_ids:
-                    session.add(
-                        AuditEvent(
-                            tenant_id=tenant_id,
-                            actor_aad_id=SYSTEM_ACTOR,
-                            case_id=case_id,
-                            entity="reminder",
-                            action="read",
-                            verb="reminder.sent",
-                            detail={"reminder_id": item.reminder_id, "kind": item.kind, "to": recipient},
-                        )
-                    )
+            audit = [
+                {
+                    "tenant_id": tenant_id,
+                    "at": now,
+                    "actor_aad_id": SYSTEM_ACTOR,
+                    "case_id": case_id,
+                    "entity": "reminder",
+                    "action": "read",
+                    "verb": "reminder.sent",
+                    "detail": {"reminder_id": item.reminder_id, "kind": item.kind, "to": recipient},
+                }
+                for item in items
+                for case_id in ([c.case_id for c in item.digest] if item.digest else [item.case_id])
+                if case_id
+            ]
+            if audit:  # the recipient now sees case data: recorded like any other read
+                await session.execute(insert(AuditEvent), audit)
         elif delivery.status == "undeliverable":
             await q.mark_undeliverable(session, ids, self.worker_id, now, delivery.error or "undeliverable")
             report.undeliverable += len(ids)

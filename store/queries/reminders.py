@@ -193,21 +193,38 @@ def _new_id() -> str:
     return new_id()
 
 
-async def consent_withdrawn(session: AsyncSession, case_id: str, today: date) -> bool:
-    """A guardian whose latest consent is withdrawn: the case pauses and nothing individual goes on."""
-    rows = (
-        await session.execute(
-            select(Consent.guardian_id, Consent.signed_on, Consent.recorded_at, Consent.withdrawn_on).where(
-                Consent.case_id == case_id
-            )
-        )
-    ).all()
+def _withdrawn(rows: Iterable[tuple[str, date, datetime, date | None]], today: date) -> bool:
     latest: dict[str, tuple[date, datetime, date | None]] = {}
     for guardian, signed_on, recorded_at, withdrawn_on in rows:
         current = latest.get(guardian)
         if current is None or (signed_on, recorded_at) > current[:2]:
             latest[guardian] = (signed_on, recorded_at, withdrawn_on)
     return any(w is not None and w <= today for _, _, w in latest.values())
+
+
+async def consent_withdrawn(session: AsyncSession, case_id: str, today: date) -> bool:
+    """A guardian whose latest consent is withdrawn: the case pauses and nothing individual goes on."""
+    return (await consent_withdrawn_many(session, [case_id], today))[case_id]
+
+
+async def consent_withdrawn_many(
+    session: AsyncSession, case_ids: Iterable[str], today: date
+) -> dict[str, bool]:
+    ids = list(dict.fromkeys(case_ids))
+    by_case: dict[str, list[tuple[str, date, datetime, date | None]]] = {cid: [] for cid in ids}
+    if ids:
+        rows = await session.execute(
+            select(
+                Consent.case_id,
+                Consent.guardian_id,
+                Consent.signed_on,
+                Consent.recorded_at,
+                Consent.withdrawn_on,
+            ).where(Consent.case_id.in_(ids))
+        )
+        for case_id, *rest in rows:
+            by_case[case_id].append(tuple(rest))  # type: ignore[arg-type]
+    return {cid: _withdrawn(rows, today) for cid, rows in by_case.items()}
 
 
 async def follow_up_meeting_booked(session: AsyncSession, case_id: str, today: date) -> bool:
@@ -497,9 +514,11 @@ async def mark_sent(
     now: datetime,
     *,
     card_head: str | None = None,
+    head_payload: dict[str, Any] | None = None,
     activity_id: str | None = None,
 ) -> int:
-    """Sent (the connector said 2xx). ``card_head`` gets the card's item list, for in-place updates."""
+    """Sent (the connector said 2xx). ``card_head`` remembers the card's items, to redraw it in place;
+    pass the head row's current ``head_payload`` to save reading it again."""
     if not ids:
         return 0
     result = await session.execute(
@@ -509,9 +528,15 @@ async def mark_sent(
         .execution_options(synchronize_session=False)
     )
     if card_head is not None:
-        head = await session.get(Reminder, card_head)
-        if head is not None:
-            head.payload = {**(head.payload or {}), "card_items": list(ids), "activity_id": activity_id}
+        if head_payload is None:
+            head_payload = await session.scalar(select(Reminder.payload).where(Reminder.id == card_head))
+        card = {"card_items": list(ids), "activity_id": activity_id}
+        await session.execute(
+            update(Reminder)
+            .where(Reminder.id == card_head)
+            .values(payload={**(head_payload or {}), **card})
+            .execution_options(synchronize_session=False)
+        )
     return result.rowcount or 0
 
 
