@@ -62,6 +62,7 @@ class Result:
     lost: int
     duplicated: int
     rows_not_sent: int
+    bot_cpu: float
     note: str = ""
 
     def line(self) -> str:
@@ -70,7 +71,9 @@ class Result:
             f"cards={self.cards} "
             f"time={self.seconds:.1f}s (first→last send {self.first_to_last:.1f}s) floor={self.floor:.1f}s "
             f"ratio={self.seconds / self.floor:.2f} 429s={self.throttled} lost={self.lost} "
-            f"duplicated={self.duplicated} rows-not-sent={self.rows_not_sent} {self.note}"
+            f"duplicated={self.duplicated} rows-not-sent={self.rows_not_sent} "
+            f"bot-cpu={self.bot_cpu:.1f}s ({self.bot_cpu / max(1, self.cards) * 1000:.0f} ms/card) "
+            f"{self.note}"
         )
 
 
@@ -269,8 +272,16 @@ class BotProcess:
                 await asyncio.sleep(0.1)
         raise RuntimeError(f"bot did not start; see {self.log}")
 
+    def cpu(self) -> float:
+        """User + system CPU seconds of the running process (Linux /proc), kept after it ends."""
+        if self.proc is not None and self.proc.poll() is None:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            self._cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return getattr(self, "_cpu", 0.0)
+
     def kill(self) -> None:
         assert self.proc is not None
+        self.cpu()
         os.kill(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
 
@@ -286,8 +297,18 @@ class BotProcess:
 # --- one run ---------------------------------------------------------------------------------------
 
 
+_seen: dict[int, tuple[int, Counter[str]]] = {}
+
+
 def delivered(connector: LoopbackConnector) -> Counter[str]:
-    return Counter(i for m in connector.messages() for c in m.cards for i in card_item_ids(c))
+    """Reminder ids in the cards received so far; parses each message once (the bench polls often)."""
+    done, counts = _seen.get(id(connector), (0, Counter()))
+    sent = connector.sent
+    for message in sent[done:]:
+        if message.method == "POST":
+            counts.update(i for c in message.cards for i in card_item_ids(c))
+    _seen[id(connector)] = (len(sent), counts)
+    return counts
 
 
 async def wait_count(connector: LoopbackConnector, count: int, timeout: float) -> None:
@@ -296,12 +317,24 @@ async def wait_count(connector: LoopbackConnector, count: int, timeout: float) -
         await asyncio.sleep(0.01)
 
 
-async def wait_all(connector: LoopbackConnector, expected: set[str], timeout: float) -> None:
+async def wait_all(connector: LoopbackConnector, expected: set[str], timeout: float) -> float:
+    """Until every reminder has arrived at least once; returns when that happened (monotonic)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if expected <= set(delivered(connector)):
-            return
+            break
         await asyncio.sleep(0.2)
+    return time.monotonic()
+
+
+async def wait_recorded(url: str, timeout: float) -> None:
+    """Until the database says every row was sent (after a kill: the lease expired and it was redone)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = await row_states(url)
+        if sum(n for state, n in states.items() if state != "sent") == 0:
+            return
+        await asyncio.sleep(0.5)
 
 
 async def run(variant: str, db_kind: str, reminders: int, users: int, workdir: Path) -> Result:
@@ -320,7 +353,7 @@ async def run(variant: str, db_kind: str, reminders: int, users: int, workdir: P
         timeout = floor * 4 + 120
         log = workdir / f"bot-{variant}-{db_kind}.log"
         count = 2 if variant == "two" else 1
-        lease = 10.0 if variant == "kill" else 300.0
+        lease = 10.0 if variant == "kill" else 300.0  # a short lease so the dead process's claims return soon
         processes = [
             BotProcess(url, log, lease_s=lease, tenant_rate=TEAMS_TENANT_RATE / count) for _ in range(count)
         ]
@@ -332,7 +365,7 @@ async def run(variant: str, db_kind: str, reminders: int, users: int, workdir: P
         if variant == "kill":
             await wait_count(connector, len(expected) // 2, timeout)
             processes[0].kill()
-            at_kill = set(delivered(connector))
+            at_kill = set(delivered(connector))  # a copy: the counter keeps growing
             states = await row_states(url)
             in_flight_bound = states.get("claimed", 0)
             db = Database(url)
@@ -349,13 +382,15 @@ async def run(variant: str, db_kind: str, reminders: int, users: int, workdir: P
             processes.append(restarted)
             restarted.start()
             await restarted.ready()
-        await wait_all(connector, expected, timeout)
-        seconds = time.monotonic() - started
-        got = delivered(connector)
+        all_arrived = await wait_all(connector, expected, timeout)
+        seconds = all_arrived - started
+        await wait_recorded(url, timeout)
+        await asyncio.sleep(1.0)  # a late duplicate would arrive now
+        got = Counter(delivered(connector))
         sends = [m.at for m in connector.messages()]
         first_to_last = (max(sends) - min(sends)) if sends else 0.0
-        await asyncio.sleep(1.0)  # let the last mark_sent commit before counting rows
         states = await row_states(url)
+        bot_cpu = sum(p.cpu() for p in processes)
         return Result(
             variant=variant,
             db=db_kind,
@@ -369,6 +404,7 @@ async def run(variant: str, db_kind: str, reminders: int, users: int, workdir: P
             lost=len(expected - set(got)),
             duplicated=sum(n - 1 for n in got.values() if n > 1),
             rows_not_sent=sum(n for state, n in states.items() if state != "sent"),
+            bot_cpu=bot_cpu,
             note=note,
         )
     finally:

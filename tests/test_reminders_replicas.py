@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections import Counter
 from datetime import date, timedelta
 
@@ -17,6 +18,7 @@ from tests.conftest import COORDINATOR, POLICE, SOCIAL
 from tests.harness import activities as acts
 from tests.harness.bot_runner import RunningBot, card_text, local_settings
 from tests.harness.cards import assert_valid_cards
+from tests.harness.connector import LoopbackConnector
 from tests.harness.seed_reminders import seed_action, seed_case, seed_reference
 from tests.test_reminders_delivery import TUESDAY, at, cards_to, know
 
@@ -152,3 +154,25 @@ async def test_settings_switch_the_wake_ups_off_but_not_the_dispatcher(sqlite_ur
         assert dispatcher is not None and dispatcher._scheduler is None
     finally:
         await running.stop()
+
+
+async def test_sends_are_paced_under_the_tenant_limit_without_429(database_url, tmp_path):
+    """Twelve people, a tenant limit of 5/s at the connector and in the bot: no 429, about 2 s."""
+    connector = LoopbackConnector(per_tenant_per_second=5)
+    await connector.start()
+    settings = local_settings(database_url, ics_dir=str(tmp_path / "ics"), reminder_tenant_rate=5)
+    running = RunningBot(settings, connector)
+    await running.start()
+    try:
+        expected = await seed_many(running, USERS[:12], 1)
+        dispatcher = dispatcher_of(running.services)
+        dispatcher.digests = False
+        started = time.monotonic()
+        await dispatcher.run_once(now=TUESDAY)
+        elapsed = time.monotonic() - started
+        assert len(delivered_items(running)) == expected
+        assert connector.status_counts.get(429, 0) == 0
+        assert elapsed >= 2.0  # 12 sends, at most 5 in any second
+    finally:
+        await running.stop()
+        await connector.stop()
