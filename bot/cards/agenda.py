@@ -36,6 +36,11 @@ CARD_BUDGET = 26 * 1024  # below Teams' and our 28 KB budget, leaving room for t
 SHORTEN_STEPS = (None, 400, 200, 100, 50)
 MAX_USER_IDS = 60  # Teams refreshes user-specific views automatically for at most 60 users
 PEOPLE_DATASET = "graph.microsoft.com/users"
+# Teams' people search (``choices.data`` / Data.Query) is Adaptive Cards 1.6 to Microsoft's parser, and
+# every card here is validated as 1.5: off until that is settled, so the responsible person is picked
+# from the case team, the meeting's invitees and who took part. The handler already accepts the
+# Entra object id the people search would send.
+PEOPLE_SEARCH = False
 
 
 @dataclass
@@ -403,7 +408,8 @@ def _new_actions_step(t: Translator, view: AgendaView, cap: int | None) -> list[
         view.team,
         value=_kept(view, "a_responsible"),
     )
-    people["choices.data"] = {"type": "Data.Query", "dataset": PEOPLE_DATASET}
+    if PEOPLE_SEARCH:
+        people["choices.data"] = {"type": "Data.Query", "dataset": PEOPLE_DATASET}
     people["placeholder"] = t("agenda.action_responsible_placeholder")
     form: list[Element] = [
         text(t("agenda.new_action_heading"), weight="Bolder"),
