@@ -152,14 +152,18 @@ class SspfBot(TeamsActivityHandler):
     ) -> None:
         route = registry.routes.get("meeting.start")
         if route is not None:
-            await self.dispatch(turn_context, route, data={"meeting_id": _meeting_id(meeting), "from_event": True})
+            await self.dispatch(
+                turn_context, route, data={"meeting_id": _meeting_id(meeting), "from_event": True}
+            )
 
     async def on_teams_meeting_end_event(
         self, meeting: MeetingEndEventDetails, turn_context: TurnContext
     ) -> None:
         route = registry.routes.get("meeting.end")
         if route is not None:
-            await self.dispatch(turn_context, route, data={"meeting_id": _meeting_id(meeting), "from_event": True})
+            await self.dispatch(
+                turn_context, route, data={"meeting_id": _meeting_id(meeting), "from_event": True}
+            )
 
 
 def _meeting_id(meeting: Any) -> str | None:

@@ -9,6 +9,7 @@ file-consent upload flow) is not built yet; in authenticated mode the coordinato
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import re
@@ -177,6 +178,11 @@ def documents_dir(turn: Turn) -> Path:
     return Path(turn.services.settings.ics_dir).resolve().parent / "handlingsplaner"
 
 
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
 def _filename(view: ProtokollView) -> str:
     code = re.sub(r"[^A-Za-z0-9-]", "", view.case_code or "arbetsgrupp")
     return f"Handlingsplan-{code}-{view.held_on}-{view.run_id[:6]}.docx"
@@ -191,8 +197,7 @@ async def deliver_document(turn: Turn, run: AgendaRun) -> None:
         return
     data = handlingsplan_docx(turn.t, view)
     path = documents_dir(turn) / _filename(view)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    await asyncio.to_thread(_write, path, data)
     message = turn.t(
         "agenda.document_saved_local", code=view.case_code or turn.t("agenda.no_case"), path=str(path)
     )

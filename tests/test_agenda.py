@@ -99,7 +99,9 @@ async def test_meeting_start_event_posts_one_agenda_card_once(bot):
     # Teams repeats the event, and someone types the command twice at the same time: still one run
     again = await bot.send(acts.meeting_event("meetingStart", COORDINATOR, conv, bot.connector.url))
     assert again.sent == []
-    typed = await asyncio.gather(bot.say(PRINCIPAL, conv, "starta mötet"), bot.say(SOCIAL, conv, "Starta mötet"))
+    typed = await asyncio.gather(
+        bot.say(PRINCIPAL, conv, "starta mötet"), bot.say(SOCIAL, conv, "Starta mötet")
+    )
     assert all(r.status == 200 for r in typed)
     run = await _run(bot, conv)
     assert run.state == "running" and run.step_index == 0
@@ -146,7 +148,9 @@ async def test_unlinked_chat_asks_which_meeting_and_starts_in_place(bot):
     assert input_values(missing.card)["meeting_type"] == "individuell"
 
     start_again = find_action(missing.card, "Starta dagordningen")  # a re-rendered card has a new nonce
-    started = await bot.press(PRINCIPAL, conv, start_again, {"meeting_type": "arbetsgrupp"}, reply_to_id=message_id)
+    started = await bot.press(
+        PRINCIPAL, conv, start_again, {"meeting_type": "arbetsgrupp"}, reply_to_id=message_id
+    )
     assert "Arbetsgruppsmöte SSPF" in card_text(started.card)
     assert "Allmän lägesbild per verksamhet" in card_text(started.card)
     run = await _run(bot, conv)
@@ -220,7 +224,11 @@ async def test_individual_meeting_walk_through(bot):
     cards.append(stale.card)
 
     # step 3 (free text), then the handlingsplan
-    card = (await bot.press(PRINCIPAL, conv, find_action(stale.card, "Spara"), {"entry": "Eleven vill ha läxhjälp."})).card
+    card = (
+        await bot.press(
+            PRINCIPAL, conv, find_action(stale.card, "Spara"), {"entry": "Eleven vill ha läxhjälp."}
+        )
+    ).card
     card = await _to_step(bot, conv, card, "Handlingsplan")
     cards.append(card)
     add = find_action(card, "Lägg till åtgärd")
@@ -235,7 +243,11 @@ async def test_individual_meeting_walk_through(bot):
     assert "Välj en ansvarig person." in bad_text
     assert "Klart senast kan inte ligga bakåt i tiden." in bad_text
     kept = input_values(bad.card)
-    assert kept["a_text"] == "Läxhjälp tisdagar" and kept["a_kind"] == "laxlasning" and kept["a_agency"] == "skola"
+    assert (
+        kept["a_text"] == "Läxhjälp tisdagar"
+        and kept["a_kind"] == "laxlasning"
+        and kept["a_agency"] == "skola"
+    )
     cards.append(bad.card)
 
     due = (date.today() + timedelta(days=21)).isoformat()
@@ -251,7 +263,12 @@ async def test_individual_meeting_walk_through(bot):
         SOCIAL,
         conv,
         find_action(first.card, "Lägg till åtgärd"),
-        {"a_kind": "stod_vardnadshavare", "a_agency": "socialtjanst", "a_responsible": SOCIAL.aad, "a_due_on": due},
+        {
+            "a_kind": "stod_vardnadshavare",
+            "a_agency": "socialtjanst",
+            "a_responsible": SOCIAL.aad,
+            "a_due_on": due,
+        },
     )
     text = card_text(second.card)
     assert "Läxhjälp tisdagar" in text and "Stöd till vårdnadshavare" in text
@@ -310,7 +327,9 @@ async def test_press_from_someone_outside_the_case_team_is_refused_and_audited(b
     await _case_meeting(bot, conv)
     card = (await bot.say(COORDINATOR, conv, "starta mötet")).card
     card = (await bot.press(COORDINATOR, conv, find_action(card, "Nästa ▶"))).card
-    reply = await bot.press(OUTSIDER, conv, find_action(card, "Spara"), {"entry": "Jag vet något", "agency": "annan"})
+    reply = await bot.press(
+        OUTSIDER, conv, find_action(card, "Spara"), {"entry": "Jag vet något", "agency": "annan"}
+    )
     assert "har du inte behörighet" in card_text(reply.card)
     assert input_values(reply.card)["entry"] == "Jag vet något"
     async with bot.services.db.session() as s:
@@ -339,16 +358,30 @@ async def test_follow_up_meeting_reviews_open_actions(bot):
     case = await _case_meeting(bot, conv, kind="uppfoljning")
     async with bot.services.db.transaction() as s:
         homework = await seed_action(
-            s, acts.TENANT, case=case, text="Läxhjälp två dagar i veckan", agency="skola",
+            s,
+            acts.TENANT,
+            case=case,
+            text="Läxhjälp två dagar i veckan",
+            agency="skola",
             responsible=(PRINCIPAL.aad, PRINCIPAL.name),
         )
         await seed_action(
-            s, acts.TENANT, case=case, text="Hitta en fritidsaktivitet", agency="fritid",
-            responsible=(YOUTH_WORKER.aad, YOUTH_WORKER.name), status="in_progress",
+            s,
+            acts.TENANT,
+            case=case,
+            text="Hitta en fritidsaktivitet",
+            agency="fritid",
+            responsible=(YOUTH_WORKER.aad, YOUTH_WORKER.name),
+            status="in_progress",
         )
         await seed_action(
-            s, acts.TENANT, case=case, text="Redan klar sedan länge", agency="polis",
-            responsible=(POLICE.aad, POLICE.name), status="done",
+            s,
+            acts.TENANT,
+            case=case,
+            text="Redan klar sedan länge",
+            agency="polis",
+            responsible=(POLICE.aad, POLICE.name),
+            status="done",
         )
     card = (await bot.say(COORDINATOR, conv, "starta mötet")).card
     text = card_text(card)
@@ -357,13 +390,13 @@ async def test_follow_up_meeting_reviews_open_actions(bot):
     assert "Redan klar sedan länge" not in text
     cards = [card]
 
-    not_done = [
-        a for a in _actions(card, "Kan inte genomföras") if a["data"]["action_id"] == homework.id
-    ][0]
+    not_done = next(a for a in _actions(card, "Ej genomförd") if a["data"]["action_id"] == homework.id)
     refused = await bot.press(PRINCIPAL, conv, not_done, {f"comment_{homework.id}": ""})
     assert "Skriv kort varför åtgärden inte kan genomföras." in card_text(refused.card)
     cards.append(refused.card)
-    explained = await bot.press(PRINCIPAL, conv, not_done, {f"comment_{homework.id}": "Eleven har bytt skola."})
+    explained = await bot.press(
+        PRINCIPAL, conv, not_done, {f"comment_{homework.id}": "Eleven har bytt skola."}
+    )
     assert "Status: Kan inte genomföras – Eleven har bytt skola." in card_text(explained.card)
     cards.append(explained.card)
     async with bot.services.db.session() as s:
@@ -372,7 +405,9 @@ async def test_follow_up_meeting_reviews_open_actions(bot):
 
     # pressing on the old card again (its action version is stale) does not apply twice
     again = await bot.press(PRINCIPAL, conv, not_done, {f"comment_{homework.id}": "Ny kommentar"})
-    assert "redan den statusen" in card_text(again.card) or "ändrade åtgärden samtidigt" in card_text(again.card)
+    assert "redan den statusen" in card_text(again.card) or "ändrade åtgärden samtidigt" in card_text(
+        again.card
+    )
 
     card = (await bot.press(COORDINATOR, conv, find_action(explained.card, "Nästa ▶"))).card
     card = (await bot.press(COORDINATOR, conv, find_action(card, "Nästa ▶"))).card
@@ -419,12 +454,20 @@ async def test_working_group_lists_only_cases_with_consent_by_code(bot):
     conv = acts.meeting_chat("arbetsgrupp")
     async with bot.services.db.transaction() as s:
         ok = await seed_case(
-            s, acts.TENANT, "SSPF-2026-201", members=TEAM, guardians=[GUARDIAN], consent_agencies=ALL_AGENCIES,
+            s,
+            acts.TENANT,
+            "SSPF-2026-201",
+            members=TEAM,
+            guardians=[GUARDIAN],
+            consent_agencies=ALL_AGENCIES,
             initials=CHILD_INITIALS,
         )
         await seed_case(s, acts.TENANT, "SSPF-2026-202", members=TEAM, guardians=["Utan Samtycke"])
         await seed_meeting(
-            s, acts.TENANT, kind="arbetsgrupp", chat_id=conv.id,
+            s,
+            acts.TENANT,
+            kind="arbetsgrupp",
+            chat_id=conv.id,
             participants=[(m[0], m[1], m[2]) for m in TEAM],
         )
     card = (await bot.say(COORDINATOR, conv, "starta mötet")).card
@@ -448,7 +491,11 @@ async def test_cards_stay_under_the_size_budget_with_long_texts(bot):
     async with bot.services.db.transaction() as s:
         for i in range(25):
             await seed_action(
-                s, acts.TENANT, case=case, text=f"Åtgärd {i} " + "lång beskrivning " * 29, agency="skola",
+                s,
+                acts.TENANT,
+                case=case,
+                text=f"Åtgärd {i} " + "lång beskrivning " * 29,
+                agency="skola",
                 responsible=(PRINCIPAL.aad, PRINCIPAL.name),
             )
     long = "Mycket lång lägesbild. " * 26  # 598 characters, just under the cap
@@ -468,9 +515,15 @@ async def test_cards_stay_under_the_size_budget_with_long_texts(bot):
     for i in range(12):
         card = (
             await bot.press(
-                PRINCIPAL, conv, find_action(card, "Lägg till åtgärd"),
-                {"a_text": f"Ny åtgärd {i} " + "x" * 480, "a_agency": "skola", "a_responsible": PRINCIPAL.aad,
-                 "a_due_on": due},
+                PRINCIPAL,
+                conv,
+                find_action(card, "Lägg till åtgärd"),
+                {
+                    "a_text": f"Ny åtgärd {i} " + "x" * 480,
+                    "a_agency": "skola",
+                    "a_responsible": PRINCIPAL.aad,
+                    "a_due_on": due,
+                },
             )
         ).card
     end = await bot.say(COORDINATOR, conv, "avsluta mötet")
@@ -490,23 +543,29 @@ async def test_coordinator_gets_the_handlingsplan_as_a_word_file(bot, tmp_path: 
     card = await _to_step(bot, conv, card, "Handlingsplan")
     due = (date.today() + timedelta(days=14)).isoformat()
     await bot.press(
-        PRINCIPAL, conv, find_action(card, "Lägg till åtgärd"),
+        PRINCIPAL,
+        conv,
+        find_action(card, "Lägg till åtgärd"),
         {"a_kind": "laxlasning", "a_agency": "skola", "a_responsible": PRINCIPAL.aad, "a_due_on": due},
     )
     end = await bot.say(COORDINATOR, conv, "avsluta mötet")
     [protokoll] = [c for c in end.cards if "Protokoll –" in card_text(c)]
 
-    refused = await bot.press(PRINCIPAL, conv, find_action(protokoll, "Handlingsplan som Word-fil (koordinator)"))
+    refused = await bot.press(
+        PRINCIPAL, conv, find_action(protokoll, "Handlingsplan som Word-fil (koordinator)")
+    )
     assert "koordinator" in refused.invoke_text
     await bot.say(COORDINATOR, acts.personal(COORDINATOR), "hjälp")  # the coordinator has a 1:1 chat
     bot.connector.clear()
-    pressed = await bot.press(COORDINATOR, conv, find_action(protokoll, "Handlingsplan som Word-fil (koordinator)"))
+    pressed = await bot.press(
+        COORDINATOR, conv, find_action(protokoll, "Handlingsplan som Word-fil (koordinator)")
+    )
     assert "personliga chatt" in pressed.invoke_text
     [notice] = [s for s in bot.connector.sent if s.conversation_id == acts.personal(COORDINATOR).id]
     assert CODE in notice.text and ".docx" in notice.text
     path = Path(notice.text.split(": ", 1)[1].strip())
-    assert path.is_file() and path.is_relative_to(tmp_path)
-    doc = Document(io.BytesIO(path.read_bytes()))
+    assert path.is_relative_to(tmp_path)
+    doc = Document(io.BytesIO(await asyncio.to_thread(path.read_bytes)))
     words = "\n".join(p.text for p in doc.paragraphs) + "\n".join(
         c.text for t in doc.tables for r in t.rows for c in r.cells
     )
@@ -519,3 +578,24 @@ async def test_coordinator_gets_the_handlingsplan_as_a_word_file(bot, tmp_path: 
     assert any(".docx" in t for t in typed.texts)
     other = await bot.say(PRINCIPAL, acts.personal(PRINCIPAL), f"protokoll {CODE}")
     assert not other.cards
+
+
+async def test_late_participant_sees_the_current_step_and_is_refreshed_from_then_on(bot):
+    conv = acts.meeting_chat("late")
+    await _case_meeting(bot, conv)
+    start = await bot.say(COORDINATOR, conv, "starta mötet")
+    first = start.card
+    card = (await bot.press(COORDINATOR, conv, find_action(first, "Nästa ▶"))).card
+    card = (await bot.press(COORDINATOR, conv, find_action(card, "Nästa ▶"))).card
+    # Teams sends the card's refresh action when someone opens the chat with the old card on screen
+    late = await bot.press(YOUTH_WORKER, conv, first["refresh"]["action"])
+    assert "Punkt 3 av 5" in card_text(late.card) and "Barnets och vårdnadshavarnas bild" in card_text(
+        late.card
+    )
+    assert "Du skriver för: Fritid" in card_text(late.card)
+    assert YOUTH_WORKER.id in late.card["refresh"]["userIds"]
+    back = await bot.press(COORDINATOR, conv, find_action(late.card, "◀ Tillbaka"))
+    assert "Punkt 2 av 5" in card_text(back.card)
+    everyone = _posted(bot, start.sent[0].activity_id)
+    assert "Punkt 2 av 5" in card_text(everyone)
+    assert set(everyone["refresh"]["userIds"]) == {COORDINATOR.id, YOUTH_WORKER.id}

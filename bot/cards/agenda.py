@@ -235,8 +235,8 @@ def _agenda_card(t: Translator, view: AgendaView, cap: int | None) -> Element:
 def _entries(t: Translator, entries: list[EntryView], cap: int | None) -> list[Element]:
     items: list[Element] = []
     for e in entries:
-        who = f"**{agency_label(t, e.agency)}** – {e.author}" if e.agency else f"**{e.author}**"
-        items.append(text(who, spacing="Small"))
+        who = f"{agency_label(t, e.agency)} – {e.author}" if e.agency else e.author
+        items.append(text(who, spacing="Small", weight="Bolder"))
         items.append(text(_short(e.text, cap), spacing="None"))
     if cap is not None and any(len(e.text) > cap for e in entries):
         items.append(text(t("agenda.shortened"), isSubtle=True, size="Small"))

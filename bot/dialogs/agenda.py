@@ -48,6 +48,7 @@ from domain.agenda import (
     load_templates,
 )
 from domain.choices import parse_choice, parse_iso_date
+from domain.consent import check_consent, covered_agencies
 from domain.personnummer import contains_personnummer
 from domain.refusal import Refusal
 from store.models import ActionItem, AgendaRun, SspfCase
@@ -210,8 +211,6 @@ async def build_view(
         view.team = await _people_choices(turn, run)
     elif step.kind is StepKind.CONFIRM and case is not None:
         records, guardians = await q.consent_state(turn.session, case.id)
-        from domain.consent import check_consent, covered_agencies
-
         if check_consent(records, guardians, [], _today(turn)).allowed:
             covered = covered_agencies(records, guardians, _today(turn))
             view.consent_agencies = sorted(a.value for a in covered)
@@ -449,8 +448,6 @@ async def _case_refusal(turn: Turn, case: SspfCase, template_key: str) -> str | 
     if case.status != "open":
         return turn.t("agenda.case_not_open", code=case.code)
     records, guardians = await q.consent_state(turn.session, case.id)
-    from domain.consent import check_consent
-
     decision = check_consent(records, guardians, [], _today(turn))
     if not decision.allowed and (template_key in INDIVIDUAL_KINDS or decision.must_pause):
         reasons = " ".join(_refusal_text(turn, r) for r in decision.refusals)
@@ -477,8 +474,9 @@ async def refresh(turn: Turn) -> None:
     run = await _run_from_press(turn)
     if run is None:
         return
-    if await q.known_agency(turn.session, run, turn.user_id) is None or turn.data.get("trigger") == "manual":
-        await _note_me(turn, run)
+    case = await _case(turn, run.case_id)
+    if case is None or await may_see(turn.session, case, turn.user_id, turn.is_coordinator):
+        await _note_me(turn, run)  # present: their view refreshes by itself from now on
     if run.case_id:
         turn.audit("case", "read", case_id=run.case_id, run_id=run.id)
     await answer(turn, run, changed=False)
