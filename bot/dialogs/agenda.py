@@ -276,7 +276,7 @@ async def answer(
     )
     if turn.is_invoke:
         turn.replace(mine)
-    elif note:
+    elif note and not turn.data.get("from_event"):  # Teams' own events get no chatter in the chat
         turn.say_text(note)
 
 
