@@ -26,6 +26,7 @@ from store.queries.conversations import first_time, save_reference
 
 log = logging.getLogger(__name__)
 TURN_KEY = "sspf.turn"
+KNOWN_REFS_MAX = 50_000
 INVOKE_CARD = "application/vnd.microsoft.card.adaptive"
 INVOKE_MESSAGE = "application/vnd.microsoft.activity.message"
 
@@ -90,6 +91,8 @@ class SspfBot(TeamsActivityHandler):
             user_aad_id=turn.user_id,
             reference=reference,
         )
+        if len(self._known_refs) >= KNOWN_REFS_MAX:
+            self._known_refs.clear()  # a cache only: forgetting costs one upsert per conversation
         self._known_refs[turn.conversation_id] = fingerprint
 
     async def _answer_invoke(self, turn: Turn) -> None:
