@@ -91,9 +91,13 @@ class SspfBot(TeamsActivityHandler):
             user_aad_id=turn.user_id,
             reference=reference,
         )
-        if len(self._known_refs) >= KNOWN_REFS_MAX:
-            self._known_refs.clear()  # a cache only: forgetting costs one upsert per conversation
-        self._known_refs[turn.conversation_id] = fingerprint
+
+        async def remember() -> None:  # only once committed: a rolled-back turn saved nothing
+            if len(self._known_refs) >= KNOWN_REFS_MAX:
+                self._known_refs.clear()  # a cache only: forgetting costs one upsert per conversation
+            self._known_refs[turn.conversation_id] = fingerprint
+
+        turn.later(remember)
 
     async def _answer_invoke(self, turn: Turn) -> None:
         if turn.invoke_body is not None:
