@@ -13,6 +13,7 @@ from aiohttp import web
 import bot.dialogs
 import bot.middleware  # noqa: F401  (registers the middleware chain)
 from bot.auth import AuthError
+from bot.calendar_setup import start_calendar, stop_calendar
 from bot.config import Settings
 from bot.handler import SspfBot, on_turn_error
 from bot.http_guard import read_activity
@@ -22,8 +23,8 @@ log = logging.getLogger(__name__)
 SERVICES = web.AppKey("services", Services)
 BOT = web.AppKey("bot", SspfBot)
 Hook = Callable[[Services], Awaitable[None]]
-STARTUP_HOOKS: list[Hook] = []  # background parts (reminder dispatcher, Graph warm-up) add themselves
-SHUTDOWN_HOOKS: list[Hook] = []
+STARTUP_HOOKS: list[Hook] = [start_calendar]  # background parts (reminder dispatcher, …) add themselves
+SHUTDOWN_HOOKS: list[Hook] = [stop_calendar]
 
 
 async def messages(request: web.Request) -> web.StreamResponse:
