@@ -21,6 +21,7 @@ import os
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from bot.lifecycle import SHUTDOWN_HOOKS, STARTUP_HOOKS
 from graph.factory import calendar_backend
 from graph.settings import GraphSettings
 
@@ -90,3 +91,7 @@ async def stop_calendar(services: Services) -> None:
 
             await close_graph_client(client)
         services.extras.pop("calendar", None)
+
+
+STARTUP_HOOKS.append(start_calendar)
+SHUTDOWN_HOOKS.append(stop_calendar)

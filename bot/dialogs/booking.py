@@ -19,6 +19,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import bot.calendar_setup  # noqa: F401  (registers the calendar start/stop hooks)
 from bot.booking_service import (
     BookingPlan,
     Invitee,
