@@ -26,6 +26,7 @@ from store.queries.conversations import first_time, save_reference
 
 log = logging.getLogger(__name__)
 TURN_KEY = "sspf.turn"
+KNOWN_REFS_MAX = 50_000
 INVOKE_CARD = "application/vnd.microsoft.card.adaptive"
 INVOKE_MESSAGE = "application/vnd.microsoft.activity.message"
 
@@ -90,7 +91,13 @@ class SspfBot(TeamsActivityHandler):
             user_aad_id=turn.user_id,
             reference=reference,
         )
-        self._known_refs[turn.conversation_id] = fingerprint
+
+        async def remember() -> None:  # only once committed: a rolled-back turn saved nothing
+            if len(self._known_refs) >= KNOWN_REFS_MAX:
+                self._known_refs.clear()  # a cache only: forgetting costs one upsert per conversation
+            self._known_refs[turn.conversation_id] = fingerprint
+
+        turn.later(remember)
 
     async def _answer_invoke(self, turn: Turn) -> None:
         if turn.invoke_body is not None:
