@@ -165,6 +165,11 @@ async def test_individual_meeting_end_to_end(gbot, graph_server):
     assert_cards_valid([form, card])
 
 
+async def test_proactive_install_for_user_is_bound_to_graph(gbot, graph_server):
+    await gbot.services.extras["install_for_user"](PRINCIPAL.aad)
+    assert TEAMS_APP_ID in graph_server.user_apps[PRINCIPAL.aad]
+
+
 async def test_arbetsgrupp_is_a_series_every_other_week(gbot, graph_server):
     form = await open_form(gbot)
     day = meeting_day()
