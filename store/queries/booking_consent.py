@@ -2,7 +2,7 @@
 
 Why a separate, clearly named module: the cases/consent flow (issue 3) owns how consent rows are read;
 booking only needs the decision. This function has the same signature as the shared API so switching is a
-one-line import change in ``bot/booking_rules.py`` — delete this file then.
+one-line import change in ``bot/dialogs/booking.py`` — delete this file then.
 """
 
 from __future__ import annotations
