@@ -37,7 +37,9 @@ def case_inputs(**overrides: Any) -> dict[str, Any]:
     return values
 
 
-async def register_case(bot: RunningBot, user: acts.User = COORDINATOR, **overrides: Any) -> tuple[str, str, Reply]:
+async def register_case(
+    bot: RunningBot, user: acts.User = COORDINATOR, **overrides: Any
+) -> tuple[str, str, Reply]:
     """``nytt ärende`` → fill in → Spara; returns (code, case id, the reply to Spara)."""
     conv = acts.personal(user)
     form = await bot.say(user, conv, "nytt ärende")
@@ -50,7 +52,9 @@ async def register_case(bot: RunningBot, user: acts.User = COORDINATOR, **overri
 
 async def team_form(bot: RunningBot, case_id: str, user: acts.User = COORDINATOR) -> dict[str, Any]:
     conv = acts.personal(user)
-    reply = await bot.press(user, conv, {"type": "Action.Submit", "data": {"verb": "team.form", "case_id": case_id}})
+    reply = await bot.press(
+        user, conv, {"type": "Action.Submit", "data": {"verb": "team.form", "case_id": case_id}}
+    )
     return reply.card
 
 
@@ -64,10 +68,14 @@ async def add_professional(
         inputs |= {"aad_id": person.aad, "member_name": person.name}
     else:
         inputs |= {"person": person.aad}
-    return await bot.press(COORDINATOR, acts.personal(COORDINATOR), find_action(form, "Lägg till yrkesperson"), inputs)
+    return await bot.press(
+        COORDINATOR, acts.personal(COORDINATOR), find_action(form, "Lägg till yrkesperson"), inputs
+    )
 
 
-async def add_contact(bot: RunningBot, case_id: str, contact: dict[str, str], kind: str = "guardian") -> Reply:
+async def add_contact(
+    bot: RunningBot, case_id: str, contact: dict[str, str], kind: str = "guardian"
+) -> Reply:
     form = await team_form(bot, case_id)
     inputs = {
         "contact_kind": kind,
@@ -75,7 +83,9 @@ async def add_contact(bot: RunningBot, case_id: str, contact: dict[str, str], ki
         "contact_email": contact["email"],
         "contact_phone": contact["phone"],
     }
-    return await bot.press(COORDINATOR, acts.personal(COORDINATOR), find_action(form, "Lägg till kontakt"), inputs)
+    return await bot.press(
+        COORDINATOR, acts.personal(COORDINATOR), find_action(form, "Lägg till kontakt"), inputs
+    )
 
 
 async def consent_form(bot: RunningBot, code: str) -> Reply:
@@ -95,7 +105,9 @@ async def record_consent(
         "valid_until": "",
     }
     inputs.update(overrides)
-    return await bot.press(COORDINATOR, acts.personal(COORDINATOR), find_action(form, "Spara samtycket"), inputs)
+    return await bot.press(
+        COORDINATOR, acts.personal(COORDINATOR), find_action(form, "Spara samtycket"), inputs
+    )
 
 
 def choice_value(card: dict[str, Any], input_id: str, title_prefix: str) -> str:
