@@ -78,7 +78,7 @@ async def test_forged_case_ids_in_a_card_are_refused_and_logged(bot):
         )
         assert reply.texts == [REFUSAL], verb
     rows = await denied_rows(bot)
-    assert [(r.tenant_id, r.actor_aad_id) for r in rows][0] == (acts.TENANT, OUTSIDER.aad)
+    assert next((r.tenant_id, r.actor_aad_id) for r in rows) == (acts.TENANT, OUTSIDER.aad)
     assert {(r.tenant_id, r.detail["asked_id"], r.detail["from_card"]) for r in rows[1:]} == {
         (acts.OTHER_TENANT, case_id, True)
     }
@@ -132,7 +132,7 @@ async def test_a_case_in_another_tenant_is_invisible(bot):
 
 
 async def test_the_team_can_read_but_not_change(bot):
-    code, case_id = await open_case_with_team(bot)
+    _code, case_id = await open_case_with_team(bot)
     reply = await bot.press(
         POLICE,
         acts.personal(POLICE),

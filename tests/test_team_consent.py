@@ -122,12 +122,11 @@ async def test_consent_end_date_is_respected(bot):
 
 
 async def test_consent_form_validation_keeps_entries(bot):
-    code, case_id = await open_case_with_team(bot)
+    code, _case_id = await open_case_with_team(bot)
     form = (await consent_form(bot, code)).card
     assert "Vårdnadshavare 1" in card_text(form) and GUARDIAN_1["name"] not in card_text(form)
-    guardian_id = (
-        input_values(form)["guardian_id"]
-        or [c["value"] for el in form["body"] if el.get("id") == "guardian_id" for c in el["choices"]][0]
+    guardian_id = input_values(form)["guardian_id"] or next(
+        c["value"] for el in form["body"] if el.get("id") == "guardian_id" for c in el["choices"]
     )
     signed = (date.today() - timedelta(days=3)).isoformat()
     inputs = {
@@ -218,7 +217,10 @@ async def test_withdrawal_pauses_cancels_and_tells_the_team_by_code_only(bot):
     assert not decision.allowed and decision.must_pause
     assert "återkallade samtycket" in refusal_texts(SV, decision.refusals)[0]
 
-    notice = f"Samtycket för ärende **{code}** har återkallats. Ärendet är pausat: inga möten, inga påminnelser och inget nytt får registreras."
+    notice = (
+        f"Samtycket för ärende **{code}** har återkallats. Ärendet är pausat: inga möten, "
+        "inga påminnelser och inget nytt får registreras."
+    )
     for person in (PRINCIPAL, POLICE):
         assert [m.text for m in bot.connector.messages(acts.personal(person).id)] == [notice]
 
@@ -245,7 +247,7 @@ async def test_withdrawal_pauses_cancels_and_tells_the_team_by_code_only(bot):
 
 
 async def test_one_guardian_withdrawing_pauses_the_case(bot):
-    code, case_id = await open_case_with_team(bot)
+    code, _case_id = await open_case_with_team(bot)
     await record_consent(bot, code, "Vårdnadshavare 1", "skola")
     await record_consent(bot, code, "Vårdnadshavare 2", "skola")
     ask = await bot.say(COORDINATOR, ME, f"återkalla samtycke {code}")
@@ -298,7 +300,7 @@ async def test_professional_from_the_people_picker(bot):
     again = await add_professional(bot, case_id, SOCIAL, "socialtjanst", typed=False)
     assert again.texts == ["Sam Socialsekreterare finns redan i teamet."]
 
-    picker = [el for el in _inputs(await team_form(bot, case_id)) if el.get("id") == "person"][0]
+    picker = next(el for el in _inputs(await team_form(bot, case_id)) if el.get("id") == "person")
     assert picker["choices.data"] == {"type": "Data.Query", "dataset": "graph.microsoft.com/users"}
     assert {"title": "Sam Socialsekreterare", "value": SOCIAL.aad} in picker["choices"]
 
@@ -321,7 +323,7 @@ def _inputs(card):
 
 
 async def test_contact_validation_and_personnummer_in_contacts(bot):
-    code, case_id, _ = await register_case(bot)
+    _code, case_id, _ = await register_case(bot)
     form = await team_form(bot, case_id)
     add = find_action(form, "Lägg till kontakt")
     no_reach = await bot.press(COORDINATOR, ME, add, {"contact_kind": "guardian", "contact_name": "Greta V"})
@@ -346,7 +348,7 @@ async def test_contact_validation_and_personnummer_in_contacts(bot):
 
 
 async def test_team_member_without_agency_or_person_is_told_what_to_fix(bot):
-    code, case_id, _ = await register_case(bot)
+    _code, case_id, _ = await register_case(bot)
     form = await team_form(bot, case_id)
     reply = await bot.press(
         COORDINATOR, ME, find_action(form, "Lägg till yrkesperson"), {"member_name": "Nisse"}

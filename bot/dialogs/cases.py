@@ -333,7 +333,6 @@ def one_line_per_turn(events: list[AuditEvent]) -> list[AuditEvent]:
     ]
 
 
-
 @registry.verb(
     "case.audit",
     "vem har läst",
