@@ -337,7 +337,6 @@ def one_line_per_turn(events: list[AuditEvent]) -> list[AuditEvent]:
     "case.audit",
     "vem har läst",
     "vem har läst ärende",
-    "logg",
     case="read",
     coordinator=True,
     personal=True,

@@ -142,7 +142,6 @@ async def save_consent(turn: Turn) -> None:
 @registry.verb(
     "consent.withdraw_form",
     "återkalla samtycke",
-    "återkalla",
     case="read",
     coordinator=True,
     personal=True,

@@ -73,7 +73,6 @@ async def show_form(
 @registry.verb(
     "team.form",
     "lägg till i teamet",
-    "team",
     "teamet",
     case="read",
     coordinator=True,
