@@ -186,7 +186,7 @@ def reminder_card(
                             BOOK_VERB,
                             nonce=new_nonce(),
                             case_id=item.case_id,
-                            meeting_kind="uppfoljning",
+                            kind="uppfoljning",  # the booking form opens with this meeting type
                         )
                     ]
                 )

@@ -1,6 +1,3 @@
 """Conversation flows, one module each; importing them registers their verbs in the registry."""
 
-from bot.dialogs import (
-    help,  # noqa: F401
-    reminders,  # noqa: F401
-)
+from bot.dialogs import agenda, booking, cases, consent, help, language, reminders, team  # noqa: F401

@@ -33,6 +33,7 @@ from sqlalchemy import insert
 from bot.cards.elements import message_activity
 from bot.cards.reminders import reminder_card
 from bot.i18n import translator
+from bot.lifecycle import SHUTDOWN_HOOKS, STARTUP_HOOKS
 from bot.proactive import Delivery, send_payload_to_reference, send_payload_to_user
 from bot.reminders.content import ReminderItem, load_items, person_name
 from bot.reminders.limiter import SendLimiter
@@ -161,9 +162,10 @@ class ReminderDispatcher:
             def current() -> datetime:
                 return started + timedelta(seconds=time.monotonic() - t0)
 
-            if self.digests:
-                async with self.services.db.transaction() as session:
+            async with self.services.db.transaction() as session:  # planning needs no polite time
+                if self.digests:
                     await q.ensure_weekly_digests(session, started)
+                await q.ensure_meeting_preparations(session, started)
             if not is_polite_time(started):
                 report.waiting_until = next_polite_time(started)
                 self._schedule_next(report.waiting_until)
@@ -364,3 +366,7 @@ async def stop_reminders(services: Services) -> None:
     dispatcher = dispatcher_of(services)
     if dispatcher is not None:
         await dispatcher.stop()
+
+
+STARTUP_HOOKS.append(start_reminders)
+SHUTDOWN_HOOKS.append(stop_reminders)

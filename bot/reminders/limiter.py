@@ -19,13 +19,18 @@ from collections.abc import Callable
 
 
 class WindowLimiter:
-    """At most ``rate`` acquisitions in any ``window`` seconds; waiters are served in arrival order."""
+    """At most ``rate`` acquisitions in any ``window`` seconds, evenly spaced; served in arrival order.
+
+    Evenly spaced rather than in bursts: a burst sent at the start of a window lands inside the
+    receiver's window together with the next burst as soon as one request is delayed a little.
+    """
 
     def __init__(
         self, rate: float, window: float = 1.0, *, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.limit = max(1, int(rate * window))
         self.window = window
+        self.spacing = window / self.limit
         self._clock = clock
         self._times: deque[float] = deque()
         self._lock = asyncio.Lock()
@@ -36,10 +41,15 @@ class WindowLimiter:
                 now = self._clock()
                 while self._times and now - self._times[0] >= self.window:
                     self._times.popleft()
-                if len(self._times) < self.limit:
+                wait = 0.0
+                if self._times:
+                    wait = self._times[-1] + self.spacing - now
+                if len(self._times) >= self.limit:
+                    wait = max(wait, self.window - (now - self._times[0]))
+                if wait <= 0:
                     self._times.append(now)
                     return
-                await asyncio.sleep(self.window - (now - self._times[0]) + 0.001)
+                await asyncio.sleep(wait + 0.0005)
 
 
 class SendLimiter:

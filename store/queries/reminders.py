@@ -334,6 +334,28 @@ async def replan_for_meeting(session: AsyncSession, meeting: Meeting) -> PlanRes
     return await _apply(session, meeting.tenant_id, [prefix], planned)
 
 
+async def ensure_meeting_preparations(
+    session: AsyncSession, now: datetime, horizon: timedelta = timedelta(days=21)
+) -> int:
+    """Re-plan the preparation reminders of every arbetsgrupp meeting in the coming weeks.
+
+    Run by the dispatcher, so meetings booked, moved or cancelled by any flow get (or lose) their
+    reminders without that flow knowing about reminders; idempotent.
+    """
+    meetings = await session.scalars(
+        select(Meeting).where(
+            Meeting.kind.in_(PREPARED_MEETING_KINDS),
+            Meeting.start_at > now,
+            Meeting.start_at <= now + horizon,
+        )
+    )
+    changed = 0
+    for meeting in list(meetings):
+        result = await replan_for_meeting(session, meeting)
+        changed += result.created + result.revived + result.moved + result.cancelled
+    return changed
+
+
 async def plan_program(
     session: AsyncSession,
     tenant_id: str,

@@ -1,29 +1,24 @@
-"""Rows for reminder tests, written directly with SQLAlchemy (cases, actions, meetings belong to other flows).
+"""Reminder-test rows on top of ``tests/harness/seed.py`` (cases, actions, meetings belong to other flows).
 
-async with bot.services.db.transaction() as s:
-    case = await seed_case(s, "SSPF-2027-001", members=[(SOCIAL, "socialtjanst")])
-    action = await seed_action(s, case, SOCIAL, date(2027, 3, 11))
-    await replan_for_action(s, action, now=NOW)
+Thin wrappers that take the test users (``tests.conftest``) instead of (aad id, name) tuples and a
+1:1 conversation reference, which the generic seeds do not make.
+
+    async with bot.services.db.transaction() as s:
+        case = await seed_case(s, "SSPF-2027-001", members=[(SOCIAL, "socialtjanst")])
+        action = await seed_action(s, case, SOCIAL, date(2027, 3, 11))
+        await replan_for_action(s, action, now=NOW)
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import (
-    ActionItem,
-    CaseContact,
-    CaseMember,
-    Consent,
-    ConversationRef,
-    Meeting,
-    MeetingParticipant,
-    SspfCase,
-)
+from store.models import ActionItem, CaseContact, Consent, ConversationRef, Meeting, SspfCase
 from tests.harness import activities as acts
+from tests.harness import seed
 
 
 async def seed_case(
@@ -35,36 +30,21 @@ async def seed_case(
     status: str = "open",
     track: str = "individuell",
 ) -> SspfCase:
-    case = SspfCase(
-        tenant_id=tenant,
-        code=code,
+    return await seed.seed_case(
+        session,
+        tenant,
+        code,
+        members=[(user.aad, user.name, agency) for user, agency in members],
         initials="XY",
         birth_year=2013,
-        school_area="Norra skolområdet",
-        signal_source="skola",
-        concerns=["skolk"],
         track=track,
         status=status,
-        created_by="aad-coordinator",
     )
-    session.add(case)
-    await session.flush()
-    for user, agency in members:
-        session.add(
-            CaseMember(
-                case_id=case.id,
-                aad_object_id=user.aad,
-                display_name=user.name,
-                agency=agency,
-                added_by="aad-coordinator",
-            )
-        )
-    await session.flush()
-    return case
 
 
 async def seed_consent(session: AsyncSession, case: SspfCase, signed_on: date) -> Consent:
-    guardian = CaseContact(case_id=case.id, kind="guardian", name="Vårdnadshavare Ett", added_by="x")
+    """One guardian and their written consent (the generic seed makes them only with a new case)."""
+    guardian = CaseContact(case_id=case.id, kind="guardian", name="Vårdnadshavare Ett", added_by=seed.SEEDER)
     session.add(guardian)
     await session.flush()
     consent = Consent(
@@ -73,7 +53,7 @@ async def seed_consent(session: AsyncSession, case: SspfCase, signed_on: date) -
         signed_on=signed_on,
         agencies=["skola", "socialtjanst", "polis", "fritid"],
         filed_at="Diarium 2027/12",
-        recorded_by="aad-coordinator",
+        recorded_by=seed.SEEDER,
     )
     session.add(consent)
     await session.flush()
@@ -91,22 +71,17 @@ async def seed_action(
     follow_up_on: date | None = None,
     status: str = "open",
 ) -> ActionItem:
-    action = ActionItem(
-        tenant_id=case.tenant_id,
-        case_id=case.id,
-        kind="annan",
+    return await seed.seed_action(
+        session,
+        case.tenant_id,
+        case=case,
         text=text,
         agency=agency,
-        responsible_aad_id=responsible.aad,
-        responsible_name=responsible.name,
+        responsible=(responsible.aad, responsible.name),
         due_on=due_on,
-        follow_up_on=follow_up_on,
         status=status,
-        created_by="aad-coordinator",
+        follow_up_on=follow_up_on,
     )
-    session.add(action)
-    await session.flush()
-    return action
 
 
 async def seed_meeting(
@@ -119,30 +94,16 @@ async def seed_meeting(
     tenant: str = acts.TENANT,
     status: str = "booked",
 ) -> Meeting:
-    meeting = Meeting(
-        tenant_id=tenant,
-        case_id=case.id if case else None,
+    return await seed.seed_meeting(
+        session,
+        tenant,
         kind=kind,
-        subject="SSPF arbetsgrupp" if kind == "arbetsgrupp" else "SSPF uppföljning",
+        chat_id=None,
+        case=case,
+        participants=[(user.aad, user.name, agency) for user, agency in participants],
         start_at=start_at,
-        end_at=start_at + timedelta(hours=1),
-        organizer_aad_id="aad-coordinator",
         status=status,
-        backend="local",
-        idempotency_key=f"seed-{start_at.isoformat()}-{kind}-{case.id if case else ''}",
-        transaction_id="seed",
-        created_by="aad-coordinator",
     )
-    session.add(meeting)
-    await session.flush()
-    for user, agency in participants:
-        session.add(
-            MeetingParticipant(
-                meeting_id=meeting.id, aad_object_id=user.aad, display_name=user.name, agency=agency
-            )
-        )
-    await session.flush()
-    return meeting
 
 
 async def seed_reference(session: AsyncSession, user: acts.User, service_url: str) -> None:
