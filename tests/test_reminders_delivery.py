@@ -282,8 +282,10 @@ async def test_arbetsgrupp_representatives_are_asked_to_prepare_the_working_day_
             s,
             at(2027, 3, 15, 13, 0),  # Monday
             participants=[(SOCIAL, "socialtjanst"), (POLICE, "polis"), (PRINCIPAL, "skola")],
+        )  # booked by the booking flow, which knows nothing of reminders: each run plans them
+        cancelled = await seed_meeting(
+            s, at(2027, 3, 16, 13, 0), participants=[(SOCIAL, "socialtjanst")], status="cancelled"
         )
-        await replan_for_meeting(s, meeting)
     dispatcher = dispatcher_of(bot.services)
     await dispatcher.run_once(now=at(2027, 3, 11, 9, 0))
     assert bot.connector.messages() == []
@@ -294,6 +296,14 @@ async def test_arbetsgrupp_representatives_are_asked_to_prepare_the_working_day_
         assert "Arbetsgruppen möts 2027-03-15 13:00" in text
         assert "Allmänt" in text and "Gruppnivå" in text and "Individnivå" in text
     assert_valid_cards([card])
+    async with bot.services.db.transaction() as s:  # moved to Wednesday: Friday's reminder is not sent again
+        (await s.get(type(meeting), meeting.id)).start_at = at(2027, 3, 17, 13, 0)
+        await replan_for_meeting(s, await s.get(type(meeting), meeting.id))
+    bot.connector.clear()
+    await dispatcher.run_once(now=at(2027, 3, 16, 8, 5))  # Tuesday: prepare for Wednesday
+    assert len(cards_to(bot, SOCIAL)) == 1 and "2027-03-17 13:00" in card_text(cards_to(bot, SOCIAL)[0])
+    assert cancelled.id not in card_text(cards_to(bot, SOCIAL)[0])
+    assert "2027-03-16" not in card_text(cards_to(bot, SOCIAL)[0])  # the cancelled meeting
 
 
 async def test_follow_up_nearing_without_a_meeting_asks_the_coordinator_to_book(bot):
@@ -310,6 +320,10 @@ async def test_follow_up_nearing_without_a_meeting_asks_the_coordinator_to_book(
     button = find_action(card, "Boka uppföljning")
     assert button["data"]["verb"] == "meeting.book" and button["data"]["case_id"] == case.id
     assert_valid_cards([card])
+    form = await bot.press(COORDINATOR, acts.personal(COORDINATOR), button)  # the booking flow's form
+    assert form.status == 200
+    assert "SSPF-2027-011" in card_text(form.card)
+    assert form.card.get("body") and "uppfoljning" in str(form.card)
 
 
 async def test_a_booked_follow_up_meeting_cancels_the_nudge(bot):
