@@ -379,3 +379,18 @@ async def test_monday_digest_lists_open_actions_per_case_overdue_first(bot):
     assert_valid_cards([card])
     await dispatcher.run_once(now=at(2027, 3, 16, 8, 10))
     assert len(cards_to(bot, COORDINATOR)) == 1  # once a week
+
+
+async def test_a_person_whose_teams_is_in_english_gets_the_card_in_english(bot):
+    await bot.say(POLICE, acts.personal(POLICE), "help", locale="en-US")
+    bot.connector.clear()
+    async with bot.services.db.transaction() as s:
+        case = await seed_case(s, "SSPF-2027-014", members=[(POLICE, "polis")])
+        await replan_for_action(s, await seed_action(s, case, POLICE, date(2027, 3, 11)), now=at(2027, 3, 1))
+    dispatcher = dispatcher_of(bot.services)
+    dispatcher.digests = False
+    await dispatcher.run_once(now=TUESDAY)
+    [card] = cards_to(bot, POLICE)
+    text = card_text(card)
+    assert "Reminder: an action in SSPF-2027-014 is due by 2027-03-11." in text
+    assert "Done" in text and "Postpone 1 week" in text and "Påminnelse" not in text

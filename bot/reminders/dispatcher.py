@@ -235,7 +235,10 @@ class ReminderDispatcher:
         try:
             async with self._sends:
                 settings = self.services.settings
-                t = translator(settings.locale, settings.locale)
+                # The locale Teams reported in the person's chat (botbuilder stores it in the reference);
+                # an explicit ``språk`` choice lives in per-turn user state and is not read here.
+                locale = reference.get("locale") if reference else None
+                t = translator(locale, settings.locale)
                 head_row = group[0][0]
                 card = reminder_card(t, items, head=head_row.id)
                 count = len(items)
