@@ -1,0 +1,322 @@
+"""Message → reply throughput: our bot against a bare aiohttp handler, in one run, on this machine.
+
+    python -m bench.throughput [--messages 2000 --concurrency 50 --users 500]
+
+Every server runs in its own process (``bench/contenders.py``), and so does the loopback connector
+(``bench/connector.py``) that counts replies; this process is the load generator: an aiohttp client
+with a fixed number of concurrent senders posting Teams-shaped ``hjälp`` messages from many users,
+each in their own personal conversation. A turn counts when its reply arrived at the connector; its
+latency is from the moment the message was sent to the moment its reply arrived.
+
+Contenders: ``bare`` (the floor), ``bot-sqlite`` (a fresh SQLite file under a temp dir), ``bot-postgres``
+(a temporary database on 127.0.0.1:5432, created and dropped here, if reachable) and ``stock``
+(botbuilder's CloudAdapter, for the record). Traffic goes to 127.0.0.1 only; every phase is bounded
+in count and in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+from tests.harness import activities as acts
+
+PG_ADMIN_URL = os.environ.get("SSPF_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
+READY_TIMEOUT = 60.0
+DRAIN_TIMEOUT = 15.0
+
+
+@dataclass
+class Result:
+    name: str
+    sent: int = 0
+    replied: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.replied / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
+        return ordered[index] * 1000
+
+
+# --- processes ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    process: asyncio.subprocess.Process
+    url: str
+
+
+@asynccontextmanager
+async def server(kind: str, *extra: str) -> AsyncIterator[Server]:
+    """One contender (or the connector) in its own Python process, stopped however the block ends."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.contenders",
+        kind,
+        *extra,
+        stdout=asyncio.subprocess.PIPE,
+        cwd=str(Path(__file__).resolve().parent.parent),
+    )
+    try:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(process.stdout.readline(), READY_TIMEOUT)
+        if not line.startswith(b"READY "):
+            raise RuntimeError(f"{kind} did not start (said {line!r}, exit {process.returncode})")
+        yield Server(process, f"http://127.0.0.1:{int(line.split()[1])}")
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 20)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+# --- load -----------------------------------------------------------------------------------------
+
+
+def messages(count: int, users: int, prefix: str, service_url: str) -> Iterator[tuple[str, bytes]]:
+    """``count`` Teams-shaped ``hjälp`` messages, round robin over ``users`` users' personal chats."""
+    people = [acts.User(f"aad-{prefix}-{i:05d}", f"Användare {i}") for i in range(users)]
+    for n in range(count):
+        user = people[n % len(people)]
+        activity = acts.message("hjälp", user, acts.personal(user), service_url)
+        activity["id"] = f"{prefix}-{n:06d}"
+        yield activity["id"], json.dumps(activity).encode()
+
+
+async def drive(
+    http: aiohttp.ClientSession,
+    url: str,
+    load: list[tuple[str, bytes]],
+    concurrency: int,
+    deadline: float,
+) -> tuple[dict[str, float], Counter[str]]:
+    """Post every message with ``concurrency`` senders; returns when each was sent, and the statuses."""
+    sent_at: dict[str, float] = {}
+    statuses: Counter[str] = Counter()
+    queue = iter(load)
+    headers = {"Content-Type": "application/json"}
+
+    async def sender() -> None:
+        for activity_id, body in queue:
+            if time.monotonic() > deadline:
+                statuses["not sent (time bound)"] += 1
+                continue
+            sent_at[activity_id] = time.monotonic()
+            try:
+                async with http.post(url, data=body, headers=headers) as resp:
+                    await resp.read()
+                    statuses[str(resp.status)] += 1
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                statuses[type(exc).__name__] += 1
+
+    await asyncio.gather(*(sender() for _ in range(concurrency)))
+    return sent_at, statuses
+
+
+async def connector_count(http: aiohttp.ClientSession, connector: str) -> int:
+    async with http.get(f"{connector}/_bench/count") as resp:
+        return (await resp.json())["count"]
+
+
+async def measure(
+    name: str,
+    bot_url: str,
+    connector: str,
+    http: aiohttp.ClientSession,
+    *,
+    count: int,
+    concurrency: int,
+    users: int,
+    warmup: int,
+    max_seconds: float,
+) -> Result:
+    target = f"{bot_url}/api/messages"
+    run = uuid.uuid4().hex[:6]
+    if warmup:
+        warm = list(messages(warmup, min(users, warmup), f"warm{run}", connector))
+        await drive(http, target, warm, concurrency, time.monotonic() + max_seconds)
+    await asyncio.sleep(0.5)  # let the warm-up's replies land before the counter is reset
+    await http.post(f"{connector}/_bench/reset")
+    load = list(messages(count, users, f"{name}{run}", connector))
+    start = time.monotonic()
+    sent_at, statuses = await drive(http, target, load, concurrency, start + max_seconds)
+    drain_until = time.monotonic() + DRAIN_TIMEOUT
+    while await connector_count(http, connector) < len(sent_at) and time.monotonic() < drain_until:
+        await asyncio.sleep(0.05)
+    async with http.get(f"{connector}/_bench/arrivals") as resp:
+        report = await resp.json()
+    arrivals: dict[str, float] = report["arrivals"]
+    result = Result(name, sent=len(sent_at), statuses=statuses)
+    matched = [(sent_at[a], t) for a, t in arrivals.items() if a in sent_at]
+    result.replied = len(matched)
+    result.latencies = [t - s for s, t in matched]
+    if matched:
+        result.seconds = max(t for _, t in matched) - start
+    if report["rejected"]:
+        result.note = f"{report['rejected']} replies without a card"
+    return result
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------------
+
+
+async def _pg(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def temporary_pg_database() -> AsyncIterator[str | None]:
+    """A database created for this run and dropped after it; None when PostgreSQL is not reachable."""
+    name = f"sspf_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    try:
+        await _pg(f'CREATE DATABASE "{name}"')
+    except Exception as exc:  # no server, refused, auth
+        print(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc!r}; skipping bot-postgres", file=sys.stderr)
+        yield None
+        return
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + "/" + name
+    finally:
+        await _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+
+def print_table(results: list[Result], args: argparse.Namespace) -> None:
+    print()
+    print(
+        f"Message → reply throughput: {args.messages} messages (stock: {args.stock_messages}), "
+        f"concurrency {args.concurrency}, {args.users} users, warm-up {args.warmup}; "
+        f"nproc {os.cpu_count()}, Python {platform.python_version()}"
+    )
+    print()
+    print("| contender | replies | replies/s | p50 ms | p99 ms | HTTP statuses |")
+    print("|---|---:|---:|---:|---:|---|")
+    for r in results:
+        statuses = ", ".join(f"{k}×{v}" for k, v in sorted(r.statuses.items()))
+        extra = f" ({r.note})" if r.note else ""
+        print(
+            f"| {r.name} | {r.replied}/{r.sent} | {r.rate:,.0f} | {r.percentile(50):.1f} | "
+            f"{r.percentile(99):.1f} | {statuses}{extra} |"
+        )
+    bare = next((r for r in results if r.name == "bare"), None)
+    if bare and bare.rate:
+        print()
+        for r in results:
+            if r.name != "bare":
+                print(f"ratio {r.name}/bare: {r.rate / bare.rate:.2f}")
+
+
+async def run(args: argparse.Namespace) -> list[Result]:
+    results: list[Result] = []
+    timeout = aiohttp.ClientTimeout(total=30)
+    limit = aiohttp.TCPConnector(limit=args.concurrency + 10)
+    with tempfile.TemporaryDirectory(prefix="sspf-bench-") as tmp:
+        async with (
+            aiohttp.ClientSession(timeout=timeout, connector=limit) as http,
+            server("connector") as connector,
+        ):
+            common = dict(
+                concurrency=args.concurrency, users=args.users, warmup=args.warmup, max_seconds=args.max_seconds
+            )
+
+            async def contender(name: str, kind: str, *extra: str, count: int | None = None) -> None:
+                print(f"… {name}", file=sys.stderr, flush=True)
+                async with server(kind, *extra) as srv:
+                    result = await measure(
+                        name, srv.url, connector.url, http, count=count or args.messages, **common
+                    )
+                results.append(result)
+
+            wanted = set(args.only.split(",")) if args.only else None
+
+            def want(name: str) -> bool:
+                return wanted is None or name in wanted
+
+            profile = ("--profile", args.profile_bot) if args.profile_bot else ()
+            if want("bare"):
+                await contender("bare", "bare")
+            if want("bot-sqlite"):
+                db = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+                await contender("bot-sqlite", "bot", "--database-url", db, "--ics-dir", tmp, *profile)
+            if want("bot-postgres"):
+                async with temporary_pg_database() as pg:
+                    if pg is not None:
+                        await contender("bot-postgres", "bot", "--database-url", pg, "--ics-dir", tmp)
+            if want("stock") and args.stock_messages:
+                await contender("stock", "stock", count=args.stock_messages)
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--users", type=int, default=500, help="distinct users, each in a personal chat")
+    parser.add_argument("--warmup", type=int, default=200, help="messages sent first and not counted")
+    parser.add_argument("--stock-messages", type=int, default=500, help="stock botbuilder is slow; 0 skips it")
+    parser.add_argument("--max-seconds", type=float, default=120.0, help="time bound per contender")
+    parser.add_argument("--only", default="", help="comma list of: bare,bot-sqlite,bot-postgres,stock")
+    parser.add_argument("--profile-bot", default="", help="cProfile the bot-sqlite server into this file")
+    parser.add_argument("--json", default="", help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    results = asyncio.run(run(args))
+    print_table(results, args)
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                [
+                    {
+                        "name": r.name,
+                        "sent": r.sent,
+                        "replied": r.replied,
+                        "replies_per_s": round(r.rate, 1),
+                        "p50_ms": round(r.percentile(50), 2),
+                        "p99_ms": round(r.percentile(99), 2),
+                        "statuses": dict(r.statuses),
+                    }
+                    for r in results
+                ],
+                indent=2,
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
