@@ -31,6 +31,9 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
+package: $(STAMP) $(NODE_STAMP)
+	$(PY) tools/build_package.py $(if $(MicrosoftAppId),,--local)
+
 bench: $(STAMP)
 	$(PY) -m bench.throughput
 

@@ -17,9 +17,10 @@ from botbuilder.schema import Activity, ChannelAccount
 from botbuilder.schema.teams import MeetingEndEventDetails, MeetingStartEventDetails, TeamsChannelAccount
 
 from bot import teams
-from bot.i18n import translator
+from bot.i18n import Translator, translator
 from bot.registry import Route, registry
 from bot.services import Services
+from bot.state_storage import current_session
 from bot.turn import Turn
 from store.queries.conversations import first_time, save_reference
 
@@ -57,12 +58,20 @@ class SspfBot(TeamsActivityHandler):
         turn_context.turn_state[TURN_KEY] = turn
         async with self.services.db.transaction() as session:
             turn.db = session
-            if activity.type != "invoke" and activity.id:
-                if not await first_time(session, f"act:{turn.conversation_id}:{activity.id}"):
-                    log.info("replayed activity %s ignored", activity.id)
-                    return
-            await self._remember_conversation(turn)
-            await super().on_turn(turn_context)
+            token = current_session.set(session)
+            try:
+                if activity.type != "invoke" and activity.id:
+                    if not await first_time(session, f"act:{turn.conversation_id}:{activity.id}"):
+                        log.info("replayed activity %s ignored", activity.id)
+                        return
+                await self._remember_conversation(turn)
+                if turn.is_personal and activity.type == "message":
+                    chosen = await self.services.dialogs.preferred_language(turn_context, turn.user_id)
+                    if chosen:
+                        turn.t = Translator(chosen)
+                await super().on_turn(turn_context)
+            finally:
+                current_session.reset(token)
         for job in turn.outbox:
             await job()
         if activity.type == "invoke" and activity.name == "adaptiveCard/action":
@@ -112,6 +121,9 @@ class SspfBot(TeamsActivityHandler):
             return
         matched = registry.match_text(turn_context.activity.text or "")
         if matched is None:
+            turn: Turn = turn_context.turn_state[TURN_KEY]
+            if turn.is_personal and await self.services.dialogs.continue_active(turn_context):
+                return
             await self.dispatch(turn_context, registry.routes["help"], data={"not_understood": True})
             return
         route, args = matched

@@ -81,6 +81,12 @@ def sqlite_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("sqlite")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The check of every card sent during the run goes last, after the tests that sent them."""
+    last = [item for item in items if item.name == "test_every_card_the_bot_sent_is_valid"]
+    items[:] = [item for item in items if item not in last] + last
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if isinstance(_state.get("pg"), str):
         try:
