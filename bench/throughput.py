@@ -49,6 +49,13 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     statuses: Counter[str] = field(default_factory=Counter)
     note: str = ""
+    server_cpu: float | None = None  # CPU seconds the server process used during the measured phase
+
+    @property
+    def cpu_ms_per_turn(self) -> float | None:
+        if self.server_cpu is None or not self.replied:
+            return None
+        return 1000 * self.server_cpu / self.replied
 
     @property
     def rate(self) -> float:
@@ -97,6 +104,15 @@ async def server(kind: str, *extra: str) -> AsyncIterator[Server]:
             except TimeoutError:
                 process.kill()
                 await process.wait()
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (Linux ``/proc``); None where that is not available."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # --- load -----------------------------------------------------------------------------------------
@@ -149,7 +165,7 @@ async def connector_count(http: aiohttp.ClientSession, connector: str) -> int:
 
 async def measure(
     name: str,
-    bot_url: str,
+    srv: Server,
     connector: str,
     http: aiohttp.ClientSession,
     *,
@@ -159,7 +175,7 @@ async def measure(
     warmup: int,
     max_seconds: float,
 ) -> Result:
-    target = f"{bot_url}/api/messages"
+    target = f"{srv.url}/api/messages"
     run = uuid.uuid4().hex[:6]
     if warmup:
         warm = list(messages(warmup, min(users, warmup), f"warm{run}", connector))
@@ -167,11 +183,13 @@ async def measure(
     await asyncio.sleep(0.5)  # let the warm-up's replies land before the counter is reset
     await http.post(f"{connector}/_bench/reset")
     load = list(messages(count, users, f"{name}{run}", connector))
+    cpu_before = cpu_seconds(srv.process.pid)
     start = time.monotonic()
     sent_at, statuses = await drive(http, target, load, concurrency, start + max_seconds)
     drain_until = time.monotonic() + DRAIN_TIMEOUT
     while await connector_count(http, connector) < len(sent_at) and time.monotonic() < drain_until:
         await asyncio.sleep(0.05)
+    cpu_after = cpu_seconds(srv.process.pid)
     async with http.get(f"{connector}/_bench/arrivals") as resp:
         report = await resp.json()
     arrivals: dict[str, float] = report["arrivals"]
@@ -181,6 +199,8 @@ async def measure(
     result.latencies = [t - s for s, t in matched]
     if matched:
         result.seconds = max(t for _, t in matched) - start
+    if cpu_before is not None and cpu_after is not None:
+        result.server_cpu = cpu_after - cpu_before
     if report["rejected"]:
         result.note = f"{report['rejected']} replies without a card"
     return result
@@ -226,14 +246,15 @@ def print_table(results: list[Result], args: argparse.Namespace) -> None:
         f"nproc {os.cpu_count()}, Python {platform.python_version()}"
     )
     print()
-    print("| contender | replies | replies/s | p50 ms | p99 ms | HTTP statuses |")
-    print("|---|---:|---:|---:|---:|---|")
+    print("| contender | replies | replies/s | p50 ms | p99 ms | server CPU ms/turn | HTTP statuses |")
+    print("|---|---:|---:|---:|---:|---:|---|")
     for r in results:
         statuses = ", ".join(f"{k}×{v}" for k, v in sorted(r.statuses.items()))
         extra = f" ({r.note})" if r.note else ""
+        cpu = f"{r.cpu_ms_per_turn:.2f}" if r.cpu_ms_per_turn is not None else "n/a"
         print(
             f"| {r.name} | {r.replied}/{r.sent} | {r.rate:,.0f} | {r.percentile(50):.1f} | "
-            f"{r.percentile(99):.1f} | {statuses}{extra} |"
+            f"{r.percentile(99):.1f} | {cpu} | {statuses}{extra} |"
         )
     bare = next((r for r in results if r.name == "bare"), None)
     if bare and bare.rate:
@@ -260,7 +281,7 @@ async def run(args: argparse.Namespace) -> list[Result]:
                 print(f"… {name}", file=sys.stderr, flush=True)
                 async with server(kind, *extra) as srv:
                     result = await measure(
-                        name, srv.url, connector.url, http, count=count or args.messages, **common
+                        name, srv, connector.url, http, count=count or args.messages, **common
                     )
                 results.append(result)
 
@@ -309,6 +330,7 @@ def main(argv: list[str] | None = None) -> None:
                         "replies_per_s": round(r.rate, 1),
                         "p50_ms": round(r.percentile(50), 2),
                         "p99_ms": round(r.percentile(99), 2),
+                        "server_cpu_ms_per_turn": r.cpu_ms_per_turn,
                         "statuses": dict(r.statuses),
                     }
                     for r in results
