@@ -36,6 +36,7 @@ import aiohttp
 from tests.harness import activities as acts
 
 PG_ADMIN_URL = os.environ.get("SSPF_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
+REPO_ROOT = str(Path(__file__).resolve().parent.parent)
 READY_TIMEOUT = 60.0
 DRAIN_TIMEOUT = 15.0
 
@@ -88,7 +89,7 @@ async def server(kind: str, *extra: str) -> AsyncIterator[Server]:
         kind,
         *extra,
         stdout=asyncio.subprocess.PIPE,
-        cwd=str(Path(__file__).resolve().parent.parent),
+        cwd=REPO_ROOT,
     )
     try:
         assert process.stdout is not None
@@ -187,8 +188,8 @@ async def measure(
     start = time.monotonic()
     sent_at, statuses = await drive(http, target, load, concurrency, start + max_seconds)
     drain_until = time.monotonic() + DRAIN_TIMEOUT
-    while await connector_count(http, connector) < len(sent_at) and time.monotonic() < drain_until:
-        await asyncio.sleep(0.05)
+    while await connector_count(http, connector) < len(sent_at) and time.monotonic() < drain_until:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)  # the count lives in another process: polling it is the simple way
     cpu_after = cpu_seconds(srv.process.pid)
     async with http.get(f"{connector}/_bench/arrivals") as resp:
         report = await resp.json()
@@ -274,7 +275,10 @@ async def run(args: argparse.Namespace) -> list[Result]:
             server("connector") as connector,
         ):
             common = dict(
-                concurrency=args.concurrency, users=args.users, warmup=args.warmup, max_seconds=args.max_seconds
+                concurrency=args.concurrency,
+                users=args.users,
+                warmup=args.warmup,
+                max_seconds=args.max_seconds,
             )
 
             async def contender(name: str, kind: str, *extra: str, count: int | None = None) -> None:
@@ -306,12 +310,16 @@ async def run(args: argparse.Namespace) -> list[Result]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--users", type=int, default=500, help="distinct users, each in a personal chat")
     parser.add_argument("--warmup", type=int, default=200, help="messages sent first and not counted")
-    parser.add_argument("--stock-messages", type=int, default=500, help="stock botbuilder is slow; 0 skips it")
+    parser.add_argument(
+        "--stock-messages", type=int, default=500, help="stock botbuilder is slow; 0 skips it"
+    )
     parser.add_argument("--max-seconds", type=float, default=120.0, help="time bound per contender")
     parser.add_argument("--only", default="", help="comma list of: bare,bot-sqlite,bot-postgres,stock")
     parser.add_argument("--profile-bot", default="", help="cProfile the bot-sqlite server into this file")
