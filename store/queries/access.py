@@ -7,7 +7,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import CaseMember, Coordinator, SspfCase
 
-
 _COORDINATORS = Coordinator.__table__.c
 # Asked on every turn, so built once, on the table (no ORM compile step) and without an expanding IN
 # (which SQLAlchemy re-renders on every execution).
