@@ -21,6 +21,7 @@ import asyncio
 import json
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -221,8 +222,11 @@ async def _pg(sql: str) -> None:
 
 
 @asynccontextmanager
-async def temporary_pg_database() -> AsyncIterator[str | None]:
+async def temporary_pg_database(*, enabled: bool = True) -> AsyncIterator[str | None]:
     """A database created for this run and dropped after it; None when PostgreSQL is not reachable."""
+    if not enabled:
+        yield None
+        return
     name = f"sspf_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
         await _pg(f'CREATE DATABASE "{name}"')
@@ -239,81 +243,115 @@ async def temporary_pg_database() -> AsyncIterator[str | None]:
 # --- the run --------------------------------------------------------------------------------------
 
 
-def print_table(results: list[Result], args: argparse.Namespace) -> None:
+def combine(name: str, rounds: list[Result]) -> Result:
+    """All rounds of one contender as one figure: replies over the time they took, pooled latencies."""
+    total = Result(name)
+    for r in rounds:
+        total.sent += r.sent
+        total.replied += r.replied
+        total.seconds += r.seconds
+        total.latencies.extend(r.latencies)
+        total.statuses.update(r.statuses)
+        if r.server_cpu is not None:
+            total.server_cpu = (total.server_cpu or 0.0) + r.server_cpu
+        if r.note:
+            total.note = "; ".join(filter(None, [total.note, r.note]))
+    return total
+
+
+def round_ratios(rounds: dict[str, list[Result]], name: str) -> list[float]:
+    """``name``/bare in each round: the two ran minutes apart at most, under the same outside load."""
+    pairs = zip(rounds.get(name, []), rounds.get("bare", []), strict=False)
+    return [r.rate / b.rate for r, b in pairs if b.rate]
+
+
+def print_table(rounds: dict[str, list[Result]], args: argparse.Namespace) -> None:
     print()
     print(
-        f"Message → reply throughput: {args.messages} messages (stock: {args.stock_messages}), "
-        f"concurrency {args.concurrency}, {args.users} users, warm-up {args.warmup}; "
-        f"nproc {os.cpu_count()}, Python {platform.python_version()}"
+        f"Message → reply throughput: {args.messages} messages per contender (stock: {args.stock_messages}) "
+        f"in {args.rounds} interleaved rounds, concurrency {args.concurrency}, {args.users} users, "
+        f"warm-up {args.warmup} per server start; nproc {os.cpu_count()}, Python {platform.python_version()}"
     )
     print()
     print("| contender | replies | replies/s | p50 ms | p99 ms | server CPU ms/turn | HTTP statuses |")
     print("|---|---:|---:|---:|---:|---:|---|")
-    for r in results:
+    for name, results in rounds.items():
+        r = combine(name, results)
         statuses = ", ".join(f"{k}×{v}" for k, v in sorted(r.statuses.items()))
         extra = f" ({r.note})" if r.note else ""
         cpu = f"{r.cpu_ms_per_turn:.2f}" if r.cpu_ms_per_turn is not None else "n/a"
         print(
-            f"| {r.name} | {r.replied}/{r.sent} | {r.rate:,.0f} | {r.percentile(50):.1f} | "
+            f"| {name} | {r.replied}/{r.sent} | {r.rate:,.0f} | {r.percentile(50):.1f} | "
             f"{r.percentile(99):.1f} | {cpu} | {statuses}{extra} |"
         )
-    bare = next((r for r in results if r.name == "bare"), None)
-    if bare and bare.rate:
-        print()
-        for r in results:
-            if r.name != "bare":
-                print(f"ratio {r.name}/bare: {r.rate / bare.rate:.2f}")
+    print()
+    for name in rounds:
+        if name == "bare":
+            continue
+        ratios = round_ratios(rounds, name)
+        if ratios:
+            each = ", ".join(f"{x:.2f}" for x in ratios)
+            print(f"ratio {name}/bare: median {statistics.median(ratios):.2f} (rounds: {each})")
 
 
-async def run(args: argparse.Namespace) -> list[Result]:
-    results: list[Result] = []
+async def run(args: argparse.Namespace) -> dict[str, list[Result]]:
+    rounds: dict[str, list[Result]] = {}
     timeout = aiohttp.ClientTimeout(total=30)
     limit = aiohttp.TCPConnector(limit=args.concurrency + 10)
+    per_round = max(1, args.messages // args.rounds)
+    stock_per_round = args.stock_messages // args.rounds
+    wanted = set(args.only.split(",")) if args.only else None
+
+    def want(name: str) -> bool:
+        return wanted is None or name in wanted
+
     with tempfile.TemporaryDirectory(prefix="sspf-bench-") as tmp:
         async with (
             aiohttp.ClientSession(timeout=timeout, connector=limit) as http,
             server("connector") as connector,
+            temporary_pg_database(enabled=want("bot-postgres")) as pg,
         ):
-            common = dict(
-                concurrency=args.concurrency,
-                users=args.users,
-                warmup=args.warmup,
-                max_seconds=args.max_seconds,
-            )
 
-            async def contender(name: str, kind: str, *extra: str, count: int | None = None) -> None:
-                print(f"… {name}", file=sys.stderr, flush=True)
+            async def contender(name: str, kind: str, *extra: str, count: int, n: int) -> None:
+                print(f"… round {n + 1}/{args.rounds}: {name}", file=sys.stderr, flush=True)
                 async with server(kind, *extra) as srv:
                     result = await measure(
-                        name, srv, connector.url, http, count=count or args.messages, **common
+                        name,
+                        srv,
+                        connector.url,
+                        http,
+                        count=count,
+                        concurrency=args.concurrency,
+                        users=args.users,
+                        warmup=args.warmup,
+                        max_seconds=args.max_seconds,
                     )
-                results.append(result)
-
-            wanted = set(args.only.split(",")) if args.only else None
-
-            def want(name: str) -> bool:
-                return wanted is None or name in wanted
+                rounds.setdefault(name, []).append(result)
 
             profile = ("--profile", args.profile_bot) if args.profile_bot else ()
-            if want("bare"):
-                await contender("bare", "bare")
-            if want("bot-sqlite"):
-                db = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-                await contender("bot-sqlite", "bot", "--database-url", db, "--ics-dir", tmp, *profile)
-            if want("bot-postgres"):
-                async with temporary_pg_database() as pg:
-                    if pg is not None:
-                        await contender("bot-postgres", "bot", "--database-url", pg, "--ics-dir", tmp)
-            if want("stock") and args.stock_messages:
-                await contender("stock", "stock", count=args.stock_messages)
-    return results
+            sqlite_url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+            for n in range(args.rounds):
+                if want("bare"):
+                    await contender("bare", "bare", count=per_round, n=n)
+                if want("bot-sqlite"):
+                    bot_args = ("--database-url", sqlite_url, "--ics-dir", tmp, *profile)
+                    await contender("bot-sqlite", "bot", *bot_args, count=per_round, n=n)
+                if pg is not None:
+                    bot_args = ("--database-url", pg, "--ics-dir", tmp)
+                    await contender("bot-postgres", "bot", *bot_args, count=per_round, n=n)
+                if want("stock") and stock_per_round:
+                    await contender("stock", "stock", count=stock_per_round, n=n)
+    return rounds
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--messages", type=int, default=2000, help="per contender, over all rounds")
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="contenders alternate this often (outside load drifts)"
+    )
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--users", type=int, default=500, help="distinct users, each in a personal chat")
     parser.add_argument("--warmup", type=int, default=200, help="messages sent first and not counted")
@@ -325,27 +363,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile-bot", default="", help="cProfile the bot-sqlite server into this file")
     parser.add_argument("--json", default="", help="also write the figures to this file")
     args = parser.parse_args(argv)
-    results = asyncio.run(run(args))
-    print_table(results, args)
+    rounds = asyncio.run(run(args))
+    print_table(rounds, args)
     if args.json:
-        Path(args.json).write_text(
-            json.dumps(
-                [
-                    {
-                        "name": r.name,
-                        "sent": r.sent,
-                        "replied": r.replied,
-                        "replies_per_s": round(r.rate, 1),
-                        "p50_ms": round(r.percentile(50), 2),
-                        "p99_ms": round(r.percentile(99), 2),
-                        "server_cpu_ms_per_turn": r.cpu_ms_per_turn,
-                        "statuses": dict(r.statuses),
-                    }
-                    for r in results
-                ],
-                indent=2,
+        figures = []
+        for name, results in rounds.items():
+            r = combine(name, results)
+            ratios = round_ratios(rounds, name)
+            figures.append(
+                {
+                    "name": name,
+                    "sent": r.sent,
+                    "replied": r.replied,
+                    "replies_per_s": round(r.rate, 1),
+                    "p50_ms": round(r.percentile(50), 2),
+                    "p99_ms": round(r.percentile(99), 2),
+                    "server_cpu_ms_per_turn": r.cpu_ms_per_turn,
+                    "rounds_replies_per_s": [round(x.rate, 1) for x in results],
+                    "ratio_to_bare_median": round(statistics.median(ratios), 3) if ratios else None,
+                    "statuses": dict(r.statuses),
+                }
             )
-        )
+        Path(args.json).write_text(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":
