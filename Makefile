@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := tools/node_modules/.installed
 PORT ?= 3978
 
-.PHONY: run test lint package playground bench screenshots clean
+.PHONY: run test lint package bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ $(NODE_STAMP): tools/package.json tools/package-lock.json
 
 run: $(STAMP)
 	mkdir -p var
-	SSPF_COORDINATORS=$${SSPF_COORDINATORS-*/00000000-0000-0000-0000-0000000000c0} PORT=$(PORT) $(PY) -m bot.app
+	SSPF_COORDINATORS=$${SSPF_COORDINATORS-*/00000000-0000-0000-0000-0000000000020} PORT=$(PORT) $(PY) -m bot.app
 
 test: $(STAMP) $(NODE_STAMP)
 	$(PY) -m ruff check .
@@ -33,6 +33,11 @@ lint: $(STAMP)
 
 package: $(STAMP) $(NODE_STAMP)
 	$(PY) tools/build_package.py $(if $(MicrosoftAppId),,--local)
+
+screenshots: $(STAMP) $(NODE_STAMP)
+	mkdir -p build
+	$(PY) tools/sample_cards.py > build/cards.json
+	node tools/render_cards.js build/cards.json build/screenshots/
 
 bench: $(STAMP)
 	$(PY) -m bench.throughput

@@ -28,6 +28,7 @@ from store.queries.conversations import first_time, save_reference
 
 log = logging.getLogger(__name__)
 TURN_KEY = "sspf.turn"
+KNOWN_REFS_MAX = 50_000
 INVOKE_CARD = "application/vnd.microsoft.card.adaptive"
 INVOKE_MESSAGE = "application/vnd.microsoft.activity.message"
 
@@ -97,7 +98,13 @@ class SspfBot(TeamsActivityHandler):
             user_aad_id=turn.user_id,
             reference=reference,
         )
-        self._known_refs[turn.conversation_id] = fingerprint
+
+        async def remember() -> None:  # only once committed: a rolled-back turn saved nothing
+            if len(self._known_refs) >= KNOWN_REFS_MAX:
+                self._known_refs.clear()  # a cache only: forgetting costs one upsert per conversation
+            self._known_refs[turn.conversation_id] = fingerprint
+
+        turn.later(remember)
 
     async def _answer_invoke(self, turn: Turn) -> None:
         if turn.invoke_body is not None:
@@ -171,14 +178,25 @@ class SspfBot(TeamsActivityHandler):
     ) -> None:
         route = registry.routes.get("meeting.start")
         if route is not None:
-            await self.dispatch(turn_context, route, data={"meeting_id": meeting.id, "from_event": True})
+            await self.dispatch(
+                turn_context, route, data={"meeting_id": _meeting_id(meeting), "from_event": True}
+            )
 
     async def on_teams_meeting_end_event(
         self, meeting: MeetingEndEventDetails, turn_context: TurnContext
     ) -> None:
         route = registry.routes.get("meeting.end")
         if route is not None:
-            await self.dispatch(turn_context, route, data={"meeting_id": meeting.id, "from_event": True})
+            await self.dispatch(
+                turn_context, route, data={"meeting_id": _meeting_id(meeting), "from_event": True}
+            )
+
+
+def _meeting_id(meeting: Any) -> str | None:
+    """botbuilder 4.17.1 hands the event's raw ``value`` dict (``{"Id": …}``), not the typed model."""
+    if isinstance(meeting, dict):
+        return meeting.get("Id") or meeting.get("id")
+    return getattr(meeting, "id", None)
 
 
 async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
