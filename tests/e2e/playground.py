@@ -84,12 +84,31 @@ class PgConversation:
     team_id: str | None = None
 
 
-COORDINATOR = PgUser("29:coordinator", "Kim Koordinator", "0c000000-0000-4000-8000-0000000000c0", "kim.koordinator@kommun.example")
-PRINCIPAL = PgUser("29:principal", "Rita Rektor", "0c000000-0000-4000-8000-0000000000a1", "rita.rektor@skola.example")
-SOCIAL = PgUser("29:social", "Sam Socialsekreterare", "0c000000-0000-4000-8000-0000000000a2", "sam.socialsekreterare@kommun.example")
+COORDINATOR = PgUser(
+    "29:coordinator",
+    "Kim Koordinator",
+    "0c000000-0000-4000-8000-0000000000c0",
+    "kim.koordinator@kommun.example",
+)
+PRINCIPAL = PgUser(
+    "29:principal", "Rita Rektor", "0c000000-0000-4000-8000-0000000000a1", "rita.rektor@skola.example"
+)
+SOCIAL = PgUser(
+    "29:social",
+    "Sam Socialsekreterare",
+    "0c000000-0000-4000-8000-0000000000a2",
+    "sam.socialsekreterare@kommun.example",
+)
 POLICE = PgUser("29:police", "Per Polis", "0c000000-0000-4000-8000-0000000000a3", "per.polis@polisen.example")
-YOUTH_WORKER = PgUser("29:youth", "Fia Fritidsledare", "0c000000-0000-4000-8000-0000000000a4", "fia.fritidsledare@kommun.example")
-OUTSIDER = PgUser("29:outsider", "Olle Obehörig", "0c000000-0000-4000-8000-0000000000a5", "olle.obehorig@kommun.example")
+YOUTH_WORKER = PgUser(
+    "29:youth",
+    "Fia Fritidsledare",
+    "0c000000-0000-4000-8000-0000000000a4",
+    "fia.fritidsledare@kommun.example",
+)
+OUTSIDER = PgUser(
+    "29:outsider", "Olle Obehörig", "0c000000-0000-4000-8000-0000000000a5", "olle.obehorig@kommun.example"
+)
 OTHER_USERS = (PRINCIPAL, SOCIAL, POLICE, YOUTH_WORKER, OUTSIDER)  # the schema wants exactly five
 USERS = (COORDINATOR, *OTHER_USERS)
 
@@ -123,7 +142,9 @@ def playground_config() -> dict[str, Any]:
 
 def playground_yaml() -> str:
     """YAML is a superset of JSON: one JSON document per line keeps us free of a YAML dependency."""
-    return "# written by tests/e2e/playground.py\n" + json.dumps(playground_config(), ensure_ascii=False, indent=2)
+    return "# written by tests/e2e/playground.py\n" + json.dumps(
+        playground_config(), ensure_ascii=False, indent=2
+    )
 
 
 # --- what the bot posted ----------------------------------------------------------------------------
@@ -138,7 +159,9 @@ class BotMessage:
     message_id: str
     text: str
     cards: list[dict[str, Any]]
-    source: str  # "ws" (conversation stream), "log" (connector log: chats the current user is not in), "invoke"
+    source: (
+        str  # "ws" (conversation stream), "log" (connector log: chats the current user is not in), "invoke"
+    )
     seq: int = 0
     received_at: float = field(default_factory=time.monotonic)
 
@@ -235,7 +258,9 @@ class Playground:
 
     # --- reading ------------------------------------------------------------------------------------
 
-    async def _read(self, ws: aiohttp.ClientWebSocketResponse, handle: Callable[[dict[str, Any]], None]) -> None:
+    async def _read(
+        self, ws: aiohttp.ClientWebSocketResponse, handle: Callable[[dict[str, Any]], None]
+    ) -> None:
         async for msg in ws:
             if msg.type != aiohttp.WSMsgType.TEXT:
                 continue
@@ -377,7 +402,7 @@ class Playground:
     def submit(
         self, user: PgUser, conversation: PgConversation, reply_to_id: str, value: dict[str, Any]
     ) -> None:
-        """``user`` presses an Action.Submit on the bot's message ``reply_to_id`` (inputs merged into value)."""
+        """``user`` presses an Action.Submit on the bot's message ``reply_to_id`` (inputs in ``value``)."""
         body = {
             "conversation": {"id": conversation.id},
             "from": {"id": user.id},

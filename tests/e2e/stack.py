@@ -129,9 +129,7 @@ class Stack:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        self._wait(
-            lambda: _get(f"http://127.0.0.1:{self.bot_port}/healthz") == 200, self.bot, "bot /healthz"
-        )
+        self._wait(lambda: _get(f"http://127.0.0.1:{self.bot_port}/healthz") == 200, self.bot, "bot /healthz")
 
     def _start_playground(self) -> None:
         (self.workdir / ".m365agentsplayground.yml").write_text(playground_yaml(), encoding="utf-8")
@@ -198,4 +196,7 @@ class Stack:
             except OSError:
                 return "(no log)"
 
-        return f"--- bot.log (tail) ---\n{tail(self.bot_log)}\n--- playground.log (tail) ---\n{tail(self.playground_log)}"
+        return (
+            f"--- bot.log (tail) ---\n{tail(self.bot_log)}\n"
+            f"--- playground.log (tail) ---\n{tail(self.playground_log)}"
+        )

@@ -23,7 +23,9 @@ def test_welcome_when_the_coordinator_installs_the_bot(pg: Playground) -> None:
     # one welcome, no error message (the Playground sends installationUpdate and conversationUpdate)
     later = pg.quiet(1.0, since=mark)
     assert [m for m in later if SV("help.welcome") in m.visible_text] == [welcome]
-    assert not any(SV("error.unexpected") in m.visible_text or T("error.unexpected") in m.visible_text for m in later)
+    assert not any(
+        SV("error.unexpected") in m.visible_text or T("error.unexpected") in m.visible_text for m in later
+    )
 
 
 def test_help_in_the_personal_chat(pg: Playground) -> None:
@@ -73,4 +75,7 @@ def test_card_press_submit_and_execute(pg: Playground) -> None:
 
     # Action.Execute (Universal Actions): the invoke is answered (not 500) through Microsoft's emulator
     answer = pg.invoke(COORDINATOR, PERSONAL, card.message_id, "help", {"nonce": "e2e-3"})
-    assert answer.get("type") in {"application/vnd.microsoft.activity.message", "application/vnd.microsoft.card.adaptive"}
+    assert answer.get("type") in {
+        "application/vnd.microsoft.activity.message",
+        "application/vnd.microsoft.card.adaptive",
+    }
