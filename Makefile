@@ -21,7 +21,7 @@ $(NODE_STAMP): tools/package.json tools/package-lock.json
 
 run: $(STAMP)
 	mkdir -p var
-	SSPF_COORDINATORS=$${SSPF_COORDINATORS-*/00000000-0000-0000-0000-0000000000c0} PORT=$(PORT) $(PY) -m bot.app
+	SSPF_COORDINATORS=$${SSPF_COORDINATORS-*/00000000-0000-0000-0000-0000000000020} PORT=$(PORT) $(PY) -m bot.app
 
 test: $(STAMP) $(NODE_STAMP)
 	$(PY) -m ruff check .
@@ -30,6 +30,9 @@ test: $(STAMP) $(NODE_STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+package: $(STAMP) $(NODE_STAMP)
+	$(PY) tools/build_package.py $(if $(MicrosoftAppId),,--local)
 
 bench: $(STAMP)
 	$(PY) -m bench.throughput

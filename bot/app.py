@@ -6,24 +6,22 @@ Run it with ``python -m bot.app`` (``make run`` does, after creating the virtual
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 import bot.dialogs
+import bot.housekeeping
 import bot.middleware  # noqa: F401  (registers the middleware chain)
 from bot.auth import AuthError
 from bot.config import Settings
 from bot.handler import SspfBot, on_turn_error
 from bot.http_guard import read_activity
+from bot.lifecycle import SHUTDOWN_HOOKS, STARTUP_HOOKS  # before the flows, which register hooks
 from bot.services import Services
 
 log = logging.getLogger(__name__)
 SERVICES = web.AppKey("services", Services)
 BOT = web.AppKey("bot", SspfBot)
-Hook = Callable[[Services], Awaitable[None]]
-STARTUP_HOOKS: list[Hook] = []  # background parts (reminder dispatcher, Graph warm-up) add themselves
-SHUTDOWN_HOOKS: list[Hook] = []
 
 
 async def messages(request: web.Request) -> web.StreamResponse:

@@ -49,6 +49,8 @@ class Settings:
     outbound_scope: str = "https://api.botframework.com/.default"
     ics_dir: str = "var/ics"
     escalation_days: int = 3
+    retention_days: int = 365
+    housekeeping_hours: float = 6.0
     allowed_service_url_hosts: tuple[str, ...] = ()
 
     @property
@@ -78,4 +80,6 @@ class Settings:
             token_authority=env.get("BOT_TOKEN_AUTHORITY", TOKEN_AUTHORITY),
             ics_dir=env.get("SSPF_ICS_DIR", "var/ics"),
             escalation_days=int(env.get("SSPF_ESCALATION_DAYS", "3")),
+            retention_days=int(env.get("SSPF_RETENTION_DAYS", "365")),
+            housekeeping_hours=float(env.get("SSPF_HOUSEKEEPING_HOURS", "6")),
         )

@@ -17,14 +17,16 @@ from botbuilder.schema import Activity, ChannelAccount
 from botbuilder.schema.teams import MeetingEndEventDetails, MeetingStartEventDetails, TeamsChannelAccount
 
 from bot import teams
-from bot.i18n import translator
+from bot.i18n import Translator, translator
 from bot.registry import Route, registry
 from bot.services import Services
+from bot.state_storage import current_session
 from bot.turn import Turn
 from store.queries.conversations import first_time, save_reference
 
 log = logging.getLogger(__name__)
 TURN_KEY = "sspf.turn"
+KNOWN_REFS_MAX = 50_000
 INVOKE_CARD = "application/vnd.microsoft.card.adaptive"
 INVOKE_MESSAGE = "application/vnd.microsoft.activity.message"
 
@@ -57,12 +59,20 @@ class SspfBot(TeamsActivityHandler):
         turn_context.turn_state[TURN_KEY] = turn
         async with self.services.db.transaction() as session:
             turn.db = session
-            if activity.type != "invoke" and activity.id:
-                if not await first_time(session, f"act:{turn.conversation_id}:{activity.id}"):
-                    log.info("replayed activity %s ignored", activity.id)
-                    return
-            await self._remember_conversation(turn)
-            await super().on_turn(turn_context)
+            token = current_session.set(session)
+            try:
+                if activity.type != "invoke" and activity.id:
+                    if not await first_time(session, f"act:{turn.conversation_id}:{activity.id}"):
+                        log.info("replayed activity %s ignored", activity.id)
+                        return
+                await self._remember_conversation(turn)
+                if turn.is_personal and activity.type == "message":
+                    chosen = await self.services.dialogs.preferred_language(turn_context, turn.user_id)
+                    if chosen:
+                        turn.t = Translator(chosen)
+                await super().on_turn(turn_context)
+            finally:
+                current_session.reset(token)
         for job in turn.outbox:
             await job()
         if activity.type == "invoke" and activity.name == "adaptiveCard/action":
@@ -81,7 +91,13 @@ class SspfBot(TeamsActivityHandler):
             user_aad_id=turn.user_id,
             reference=reference,
         )
-        self._known_refs[turn.conversation_id] = fingerprint
+
+        async def remember() -> None:  # only once committed: a rolled-back turn saved nothing
+            if len(self._known_refs) >= KNOWN_REFS_MAX:
+                self._known_refs.clear()  # a cache only: forgetting costs one upsert per conversation
+            self._known_refs[turn.conversation_id] = fingerprint
+
+        turn.later(remember)
 
     async def _answer_invoke(self, turn: Turn) -> None:
         if turn.invoke_body is not None:
@@ -112,6 +128,9 @@ class SspfBot(TeamsActivityHandler):
             return
         matched = registry.match_text(turn_context.activity.text or "")
         if matched is None:
+            turn: Turn = turn_context.turn_state[TURN_KEY]
+            if turn.is_personal and await self.services.dialogs.continue_active(turn_context):
+                return
             await self.dispatch(turn_context, registry.routes["help"], data={"not_understood": True})
             return
         route, args = matched

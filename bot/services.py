@@ -12,6 +12,7 @@ from bot.adapter import FastAdapter
 from bot.auth import AppTokenProvider, TokenValidator
 from bot.config import Settings
 from bot.connector import ConnectorClient, RetryPolicy
+from bot.dialog_host import DialogHost
 from store.db import Database
 from store.migrate import migrate
 from store.models import Coordinator
@@ -27,6 +28,7 @@ class Services:
     adapter: FastAdapter
     validator: TokenValidator
     token_provider: AppTokenProvider
+    dialogs: DialogHost
     extras: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -35,7 +37,7 @@ class Services:
         tokens = AppTokenProvider(settings)
         connector = ConnectorClient(tokens, retry=retry)
         adapter = FastAdapter(connector, app_id=settings.app_id)
-        return cls(settings, db, connector, adapter, TokenValidator(settings), tokens)
+        return cls(settings, db, connector, adapter, TokenValidator(settings), tokens, DialogHost(db))
 
     async def start(self) -> None:
         await migrate(self.db.engine)

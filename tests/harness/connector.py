@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+SENT_CARDS: dict[str, dict[str, Any]] = {}  # every distinct card any test's bot sent (checked at the end)
 
 
 @dataclass
@@ -145,6 +148,8 @@ class LoopbackConnector:
 
     def _record(self, sent: Sent, status: int) -> None:
         self.status_counts[status] += 1
+        for card in sent.cards:
+            SENT_CARDS.setdefault(json.dumps(card, sort_keys=True, ensure_ascii=False), card)
         if status < 300:
             self.sent.append(sent)
             for count, fut in list(self._waiters):

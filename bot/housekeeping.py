@@ -1,0 +1,56 @@
+"""Periodic clean-up in every replica: retention of closed cases, expiry of replay guards.
+
+Both deletions are idempotent, so two replicas running them at the same time do no harm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from bot.lifecycle import SHUTDOWN_HOOKS, STARTUP_HOOKS
+from bot.services import Services
+from store.queries.retention import purge_closed_cases, purge_idempotency_keys
+from store.types import utcnow
+
+log = logging.getLogger(__name__)
+TASK_KEY = "housekeeping_task"
+
+
+async def run_housekeeping(services: Services) -> list[str]:
+    async with services.db.transaction() as session:
+        now = utcnow()
+        codes = await purge_closed_cases(session, now=now, retention_days=services.settings.retention_days)
+        keys = await purge_idempotency_keys(session, now=now)
+    if codes or keys:
+        log.info(
+            "housekeeping: deleted %d closed case(s) past retention, %d old replay keys", len(codes), keys
+        )
+    return codes
+
+
+async def _loop(services: Services) -> None:
+    while True:
+        try:
+            await run_housekeeping(services)
+        except Exception:
+            log.exception("housekeeping failed; will try again")
+        await asyncio.sleep(services.settings.housekeeping_hours * 3600)
+
+
+async def start(services: Services) -> None:
+    if services.settings.housekeeping_hours > 0:
+        services.extras[TASK_KEY] = asyncio.create_task(_loop(services))
+
+
+async def stop(services: Services) -> None:
+    task = services.extras.pop(TASK_KEY, None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+STARTUP_HOOKS.append(start)
+SHUTDOWN_HOOKS.append(stop)
