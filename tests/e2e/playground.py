@@ -214,6 +214,7 @@ class Playground:
         self._thread = threading.Thread(target=self._loop.run_forever, name="playground-client", daemon=True)
         self._session: aiohttp.ClientSession | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._sockets: list[aiohttp.ClientWebSocketResponse] = []
         self.service_url = ""
 
     # --- lifecycle ----------------------------------------------------------------------------------
@@ -227,6 +228,7 @@ class Playground:
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
         conv = await self._session.ws_connect(self.base_url + "/_ws_conversation/v1/conversations/stream")
         log = await self._session.ws_connect(self.base_url + "/_ws/log/stream")
+        self._sockets = [conv, log]
         self._tasks = [
             asyncio.create_task(self._read(conv, self._on_conversation)),
             asyncio.create_task(self._read(log, self._on_log)),
@@ -248,6 +250,8 @@ class Playground:
             self._thread.join(5)
 
     async def _close(self) -> None:
+        for ws in self._sockets:
+            await ws.close()
         for task in self._tasks:
             task.cancel()
         if self._session is not None:
@@ -295,7 +299,7 @@ class Playground:
 
     def _on_log(self, frame: dict[str, Any]) -> None:
         item = frame.get("log") or {}
-        if item.get("level") == "Warning" or item.get("level") == "Error":
+        if str(item.get("level", "")).lower() in ("warning", "error"):  # e.g. an API it does not support
             self.problems.append(f"Playground {item.get('level')}: {item.get('displayText')}")
         if item.get("from") != "User Application" or item.get("type") != "bot":
             return
