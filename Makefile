@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := tools/node_modules/.installed
 PORT ?= 3978
 
-.PHONY: run test lint package playground bench screenshots clean
+.PHONY: run test lint package bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ lint: $(STAMP)
 
 package: $(STAMP) $(NODE_STAMP)
 	$(PY) tools/build_package.py $(if $(MicrosoftAppId),,--local)
+
+screenshots: $(STAMP) $(NODE_STAMP)
+	mkdir -p build
+	$(PY) tools/sample_cards.py > build/cards.json
+	node tools/render_cards.js build/cards.json build/screenshots/
 
 bench: $(STAMP)
 	$(PY) -m bench.throughput

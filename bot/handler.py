@@ -180,14 +180,25 @@ class SspfBot(TeamsActivityHandler):
     ) -> None:
         route = registry.routes.get("meeting.start")
         if route is not None:
-            await self.dispatch(turn_context, route, data={"meeting_id": meeting.id, "from_event": True})
+            await self.dispatch(
+                turn_context, route, data={"meeting_id": _meeting_id(meeting), "from_event": True}
+            )
 
     async def on_teams_meeting_end_event(
         self, meeting: MeetingEndEventDetails, turn_context: TurnContext
     ) -> None:
         route = registry.routes.get("meeting.end")
         if route is not None:
-            await self.dispatch(turn_context, route, data={"meeting_id": meeting.id, "from_event": True})
+            await self.dispatch(
+                turn_context, route, data={"meeting_id": _meeting_id(meeting), "from_event": True}
+            )
+
+
+def _meeting_id(meeting: Any) -> str | None:
+    """botbuilder 4.17.1 hands the event's raw ``value`` dict (``{"Id": …}``), not the typed model."""
+    if isinstance(meeting, dict):
+        return meeting.get("Id") or meeting.get("id")
+    return getattr(meeting, "id", None)
 
 
 async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:

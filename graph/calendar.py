@@ -168,6 +168,10 @@ class CalendarBackend(Protocol):
         """Look people up in the tenant directory by name or address prefix."""
         ...
 
+    async def get_user(self, user_id: str) -> UserHit | None:
+        """One directory user by object id (what the Teams people picker returns); None if unknown."""
+        ...
+
     async def install_bot_in_chat(self, chat_id: str) -> None:
         """Install the bot's app in a chat (e.g. the meeting chat) so it can post there; idempotent."""
         ...

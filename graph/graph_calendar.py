@@ -497,6 +497,30 @@ class GraphCalendar:
             for u in ((result.value if result else None) or [])
         ]
 
+    async def get_user(self, user_id: str) -> UserHit | None:
+        """``GET /users/{id}`` (User.Read.All); a user that does not exist is None, not an error."""
+        from kiota_abstractions.base_request_configuration import RequestConfiguration
+        from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
+
+        config = RequestConfiguration(
+            query_parameters=UserItemRequestBuilder.UserItemRequestBuilderGetQueryParameters(
+                select=["id", "displayName", "mail", "userPrincipalName"]
+            )
+        )
+        try:
+            u = await self._call(
+                lambda: self._client.users.by_user_id(user_id).get(request_configuration=config),
+                kind="users",
+                user=user_id,
+            )
+        except GraphUserNotFound:
+            return None
+        if u is None:
+            return None
+        return UserHit(
+            id=u.id or user_id, display_name=u.display_name or "", mail=u.mail or u.user_principal_name
+        )
+
     def _installation(self) -> Any:
         from msgraph.generated.models.teams_app_installation import TeamsAppInstallation
 

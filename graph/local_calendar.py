@@ -309,6 +309,10 @@ class LocalCalendar:
         """No directory without Graph."""
         return []
 
+    async def get_user(self, user_id: str) -> UserHit | None:
+        """No directory without Graph."""
+        return None
+
     async def install_bot_in_chat(self, chat_id: str) -> None:
         """Nothing to install locally."""
 

@@ -24,6 +24,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import (
+    text as sql_text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from store.types import UTCDateTime, utcnow
@@ -246,9 +249,23 @@ class MeetingParticipant(Base):
 
 
 class AgendaRun(Base):
-    """The agenda being walked through in a meeting chat; ``version`` guards against stale cards."""
+    """The agenda being walked through in a meeting chat; ``version`` guards against stale cards.
+
+    At most one run per chat is ``running`` (a partial unique index), so two starts at once, or a
+    meetingStart event racing a typed ``starta mötet``, can never create two runs.
+    """
 
     __tablename__ = "agenda_run"
+    __table_args__ = (
+        Index(
+            "uq_agenda_run_one_running",
+            "tenant_id",
+            "conversation_id",
+            unique=True,
+            postgresql_where=sql_text("state = 'running'"),
+            sqlite_where=sql_text("state = 'running'"),
+        ),
+    )
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(String(64), index=True)
     meeting_id: Mapped[str | None] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
@@ -277,6 +294,21 @@ class StepEntry(Base):
     author_name: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AgendaAttendee(Base):
+    """Someone who took part through the agenda card: the protokoll's attendee list, and the Teams
+    user ids (``29:…``) the card's ``refresh.userIds`` needs so their view refreshes by itself."""
+
+    __tablename__ = "agenda_attendee"
+    __table_args__ = (UniqueConstraint("run_id", "aad_object_id"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    run_id: Mapped[str] = mapped_column(ForeignKey("agenda_run.id", ondelete="CASCADE"), index=True)
+    aad_object_id: Mapped[str] = mapped_column(String(64))
+    teams_user_id: Mapped[str] = mapped_column(String(200))
+    display_name: Mapped[str] = mapped_column(String(200))
+    agency: Mapped[str | None] = mapped_column(String(20))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ActionItem(Base):

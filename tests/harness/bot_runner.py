@@ -45,9 +45,12 @@ class Reply:
 
 
 class RunningBot:
-    def __init__(self, settings: Settings, connector: LoopbackConnector) -> None:
+    def __init__(
+        self, settings: Settings, connector: LoopbackConnector, *, extras: dict[str, Any] | None = None
+    ) -> None:
         self.settings = settings
         self.connector = connector
+        self.extras = dict(extras or {})  # put into Services.extras before start (e.g. a calendar backend)
         self.app: web.Application | None = None
         self.runner: web.AppRunner | None = None
         self.url = ""
@@ -62,6 +65,7 @@ class RunningBot:
         services = Services.build(
             self.settings, retry=RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.2)
         )
+        services.extras.update(self.extras)
         self.app = create_app(self.settings, services)
         self.runner = web.AppRunner(self.app, access_log=None)
         await self.runner.setup()

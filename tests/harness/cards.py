@@ -73,10 +73,50 @@ def _node() -> str | None:
     return node
 
 
+PEOPLE_PICKER_DATA = {"type": "Data.Query", "dataset": "graph.microsoft.com/users"}
+
+
+def _teams_extensions_stripped(card: Any) -> Any:
+    """The card without Teams' people picker extension, which the `adaptivecards` parser cannot judge.
+
+    Teams renders ``Input.ChoiceSet`` with ``choices.data`` = Data.Query on ``graph.microsoft.com/users``
+    (optionally ``?scope=currentContext``) in cards of any version it supports; the JS parser files the
+    property under 1.6 and wants a static choice. Only that exact shape is accepted; anything else stays
+    and is reported.
+    """
+    import copy
+
+    def fix(node: Any) -> None:
+        if isinstance(node, dict):
+            data = node.get("choices.data")
+            if (
+                node.get("type") == "Input.ChoiceSet"
+                and isinstance(data, dict)
+                and data.get("type") == PEOPLE_PICKER_DATA["type"]
+                and str(data.get("dataset", "")).split("?")[0] == PEOPLE_PICKER_DATA["dataset"]
+                and set(data) <= {"type", "dataset"}
+            ):
+                del node["choices.data"]
+                if not node.get("choices"):
+                    node["choices"] = [{"title": "(people picker)", "value": "_"}]
+            for value in node.values():
+                fix(value)
+        elif isinstance(node, list):
+            for value in node:
+                fix(value)
+
+    if not isinstance(card, dict) or "choices.data" not in json.dumps(card):
+        return card
+    out = copy.deepcopy(card)
+    fix(out)
+    return out
+
+
 def validate_cards(cards: list[dict[str, Any]]) -> list[CardReport]:
     """Validate every card in one Node process; one CardReport per card, in order."""
     if not cards:
         return []
+    cards = [_teams_extensions_stripped(c) for c in cards]
     node = _node()
     assert node is not None
     proc = subprocess.run(

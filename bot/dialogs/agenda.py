@@ -1,0 +1,810 @@
+"""Running the meeting: one agenda card in the meeting chat, walked through step by step by the chair,
+ending in a protokoll and a handlingsplan.
+
+The card uses Universal Actions (``Action.Execute``): every press answers with the presser's own
+view of the card, and the one posted card is edited for everyone after each change (its activity id
+is stored on the run). Moves are compare-and-set on the run's version; entries are per author and
+agency, so people writing at once never overwrite each other. A press from an outdated card is not
+applied: the presser gets the current card with their text kept and a short note.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date, datetime
+from typing import Any
+
+from botbuilder.core import TurnContext
+
+from bot.cards.agenda import (
+    DECISIONS,
+    ENTRY_MAX,
+    ActionView,
+    AgendaView,
+    CaseNotes,
+    EntryView,
+    agency_label,
+    agenda_card,
+    protokoll_card,
+    setup_card,
+)
+from bot.proactive import card_message
+from bot.protokoll import deliver_document, protokoll_view
+from bot.registry import registry
+from bot.turn import Turn
+from domain.actions import ActionStatus, change_action_status, validate_action
+from domain.agencies import Agency
+from domain.agenda import (
+    AgendaConfigError,
+    AgendaState,
+    AgendaTemplate,
+    MeetingType,
+    StepKind,
+    advance,
+    back,
+    end_agenda,
+    get_template,
+    load_templates,
+)
+from domain.choices import parse_choice, parse_iso_date
+from domain.consent import check_consent, covered_agencies
+from domain.personnummer import contains_personnummer
+from domain.refusal import Refusal
+from store.models import ActionItem, AgendaRun, SspfCase
+from store.queries import actions as action_q
+from store.queries import agenda as q
+from store.queries.access import find_case, may_see
+
+log = logging.getLogger(__name__)
+INDIVIDUAL_KINDS = frozenset({MeetingType.INDIVIDUELL.value, MeetingType.UPPFOLJNING.value})
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+FORM_FIELDS = ("entry", "agency", "decision", "next_on")
+ACTION_FIELDS = ("a_kind", "a_text", "a_agency", "a_responsible", "a_due_on", "a_follow_up_on")
+
+
+# --- small helpers --------------------------------------------------------------------------------
+
+
+def _today(turn: Turn) -> date:
+    return datetime.now(turn.services.settings.tz).date()
+
+
+def _refusal_text(turn: Turn, refusal: Refusal) -> str:
+    params = dict(refusal.params)
+    if "agency" in params:
+        params["agency"] = agency_label(turn.t, str(params["agency"]))
+    return turn.t(refusal.key, **params)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _template(run: AgendaRun) -> AgendaTemplate:
+    return get_template(run.template_key)
+
+
+def _state(run: AgendaRun, template: AgendaTemplate) -> AgendaState:
+    return AgendaState(
+        template_key=run.template_key,
+        step_index=run.step_index,
+        version=run.version,
+        ended=run.state == "ended",
+        step_count=len(template.steps),
+    )
+
+
+def _is_chair(turn: Turn, run: AgendaRun) -> bool:
+    return turn.is_coordinator or turn.user_id == run.chair_aad_id
+
+
+def _teams_user_id(turn: Turn) -> str:
+    sender = turn.activity.from_property
+    return (sender.id if sender else None) or turn.user_id
+
+
+async def _case(turn: Turn, case_id: str | None) -> SspfCase | None:
+    return await find_case(turn.session, turn.tenant_id, case_id=case_id) if case_id else None
+
+
+async def _note_me(turn: Turn, run: AgendaRun, agency: str | None = None) -> None:
+    await q.note_attendee(
+        turn.session,
+        run_id=run.id,
+        aad_object_id=turn.user_id,
+        teams_user_id=_teams_user_id(turn),
+        display_name=turn.user_name,
+        agency=agency,
+    )
+
+
+def _kept_inputs(turn: Turn, names: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """What the user typed, to put back on the card (never lost on an error or a stale press)."""
+    keep = {}
+    for key, value in turn.data.items():
+        if key in ("verb", "run_id", "version", "step_key", "nonce", "action_id", "status", "case_id"):
+            continue
+        if names is not None and key not in names and not key.startswith(("note_", "comment_")):
+            continue
+        if isinstance(value, str) and value.strip():
+            keep[key] = value
+    return keep
+
+
+# --- building the views ---------------------------------------------------------------------------
+
+
+def _action_view(turn: Turn, item: ActionItem) -> ActionView:
+    return ActionView(
+        id=item.id,
+        kind=item.kind,
+        text=item.text,
+        agency=item.agency,
+        responsible=item.responsible_name,
+        due_on=item.due_on.isoformat(),
+        follow_up_on=item.follow_up_on.isoformat() if item.follow_up_on else None,
+        status=item.status,
+        comment=item.status_comment,
+        version=item.version,
+    )
+
+
+async def build_view(
+    turn: Turn,
+    run: AgendaRun,
+    *,
+    for_viewer: bool,
+    note: str | None = None,
+    kept: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> AgendaView:
+    template = _template(run)
+    case = await _case(turn, run.case_id)
+    view = AgendaView(
+        run_id=run.id,
+        version=run.version,
+        title=template.title,
+        case_code=case.code if case else None,
+        steps=list(template.steps),
+        step_index=run.step_index,
+        ended=run.state == "ended",
+        note=note,
+        kept=kept or {},
+        errors=errors or {},
+    )
+    attendees = await q.attendees_of_run(turn.session, run.id)
+    view.user_ids = [a.teams_user_id for a in attendees]
+    me = turn.user_id if for_viewer else None
+    if for_viewer:
+        view.viewer_agency = await q.known_agency(turn.session, run, turn.user_id)
+        view.is_chair = _is_chair(turn, run)
+    step = view.step
+    if step is None:
+        return view
+    entries = await q.entries_of_run(turn.session, run.id)
+    view.entries = [
+        EntryView(e.agency, e.author_name, e.text, mine=e.author_aad_id == me)
+        for e in entries
+        if e.step_key == step.key
+    ]
+    if step.kind is StepKind.INDIVIDUAL_CASES:
+        for c in await q.consented_cases(turn.session, turn.tenant_id, _today(turn)):
+            key = f"{step.key}#{c.id}"
+            notes = [
+                EntryView(e.agency, e.author_name, e.text, mine=e.author_aad_id == me)
+                for e in entries
+                if e.step_key == key
+            ]
+            view.cases.append(CaseNotes(c.id, c.code, notes))
+    elif step.kind is StepKind.ACTION_REVIEW:
+        view.review_actions = [
+            _action_view(turn, a) for a in await action_q.actions_to_review(turn.session, run)
+        ]
+    elif step.kind is StepKind.NEW_ACTIONS:
+        view.new_actions = [
+            _action_view(turn, a) for a in await action_q.actions_of_run(turn.session, run.id)
+        ]
+        view.team = await _people_choices(turn, run)
+    elif step.kind is StepKind.CONFIRM and case is not None:
+        records, guardians = await q.consent_state(turn.session, case.id)
+        if check_consent(records, guardians, [], _today(turn)).allowed:
+            covered = covered_agencies(records, guardians, _today(turn))
+            view.consent_agencies = sorted(a.value for a in covered)
+    return view
+
+
+async def _people_choices(turn: Turn, run: AgendaRun) -> list[tuple[str, str]]:
+    """The case team first (and the meeting's invitees), as choices next to the people search."""
+    people: dict[str, tuple[str, str | None]] = {}
+    if run.case_id:
+        for m in await q.case_team(turn.session, run.case_id):
+            people[m.aad_object_id] = (m.display_name, m.agency)
+    if run.meeting_id:
+        for p in await q.meeting_people(turn.session, run.meeting_id):
+            if p.aad_object_id and p.aad_object_id not in people:
+                people[p.aad_object_id] = (p.display_name, p.agency)
+    for a in await q.attendees_of_run(turn.session, run.id):
+        if a.aad_object_id not in people:
+            people[a.aad_object_id] = (a.display_name, a.agency)
+    return [
+        (aad, f"{name} ({agency_label(turn.t, agency)})" if agency else name)
+        for aad, (name, agency) in people.items()
+    ]
+
+
+async def _person_name(turn: Turn, run: AgendaRun, aad_id: str) -> str | None:
+    for value, label in await _people_choices(turn, run):
+        if value == aad_id:
+            return label.split(" (")[0]
+    return None
+
+
+# --- answering ------------------------------------------------------------------------------------
+
+
+async def _update_posted(turn: Turn, activity_id: str, card: dict[str, Any]) -> None:
+    activity = card_message(card)
+    ref = TurnContext.get_conversation_reference(turn.activity)
+    activity = TurnContext.apply_conversation_reference(activity, ref)
+    activity.id = activity_id
+    try:
+        await turn.context.update_activity(activity)
+    except Exception:  # the card is still right for whoever pressed; others refresh on open
+        log.exception("could not update the posted agenda card %s", activity_id)
+
+
+async def answer(
+    turn: Turn,
+    run: AgendaRun,
+    *,
+    changed: bool,
+    note: str | None = None,
+    kept: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> None:
+    """The presser's own view as the answer; after a real change the posted card for everyone too."""
+    if changed and run.card_activity_id:
+        everyone = agenda_card(turn.t, await build_view(turn, run, for_viewer=False))
+        activity_id = run.card_activity_id
+        turn.later(lambda: _update_posted(turn, activity_id, everyone))
+    mine = agenda_card(
+        turn.t, await build_view(turn, run, for_viewer=True, note=note, kept=kept, errors=errors)
+    )
+    if turn.is_invoke:
+        turn.replace(mine)
+    elif note and not turn.data.get("from_event"):  # Teams' own events get no chatter in the chat
+        turn.say_text(note)
+
+
+def _post_card(turn: Turn, run_id: str, card: dict[str, Any], *, summary: str) -> None:
+    """Post the agenda card and remember its id, so later changes edit this one message."""
+
+    async def post() -> None:
+        response = await turn.context.send_activity(card_message(card, summary=summary))
+        if response is not None and response.id:
+            async with turn.services.db.transaction() as session:
+                await q.set_card_activity(session, run_id, response.id)
+
+    turn.later(post)
+
+
+async def _run_from_press(turn: Turn) -> AgendaRun | None:
+    run_id = turn.data.get("run_id")
+    run = await q.get_run(turn.session, turn.tenant_id, run_id) if isinstance(run_id, str) else None
+    if run is None or run.conversation_id != turn.conversation_id:
+        turn.say("agenda.run_unknown")
+        return None
+    return run
+
+
+async def _may_write(turn: Turn, run: AgendaRun, case_id: str | None = None) -> bool:
+    """Writing about a case is for its team (or a coordinator); refused and audited otherwise."""
+    case_id = case_id or run.case_id
+    if case_id is None:
+        return True
+    case = await _case(turn, case_id)
+    if case is not None and await may_see(turn.session, case, turn.user_id, turn.is_coordinator):
+        return True
+    turn.audit("case", "denied", case_id=case_id, reason="not_on_team")
+    return False
+
+
+# --- starting -------------------------------------------------------------------------------------
+
+
+@registry.verb(
+    "meeting.start",
+    "starta mötet",
+    "starta möte",
+    "starta dagordningen",
+    idempotent=False,
+    help_key="agenda.help.start",
+)
+async def start_meeting(turn: Turn) -> None:
+    """meetingStart from Teams or `starta mötet`: the chat's agenda, started once."""
+    from_event = bool(turn.data.get("from_event"))
+    if turn.conversation_kind != "groupChat":
+        if not from_event:
+            turn.say("agenda.only_in_meeting_chat")
+        return
+    running = await q.running_run(turn.session, turn.tenant_id, turn.conversation_id)
+    if running is not None:
+        if from_event and running.card_activity_id:
+            return  # Teams told us again; the card is already in the chat
+        await _repost(turn, running)
+        return
+    meeting = await q.meeting_for_chat(turn.session, turn.tenant_id, turn.conversation_id)
+    if meeting is None or meeting.kind not in load_templates():
+        turn.show(await _setup_card(turn), summary=turn.t("agenda.setup_title"))
+        return
+    await _start(
+        turn,
+        template_key=meeting.kind,
+        case_id=meeting.case_id,
+        meeting_id=meeting.id,
+        chair=meeting.organizer_aad_id,
+    )
+
+
+async def _setup_card(turn: Turn, **kw: Any) -> dict[str, Any]:
+    templates = [(key, tpl.title) for key, tpl in load_templates().items()]
+    cases = await q.cases_for_user(turn.session, turn.tenant_id, turn.user_id, turn.is_coordinator)
+    return setup_card(turn.t, templates, [(c.id, c.code) for c in cases], **kw)
+
+
+@registry.verb("agenda.setup")
+async def setup_meeting(turn: Turn) -> None:
+    """The choice on the setup card: which meeting type, about which case (optional)."""
+    kept = _kept_inputs(turn, ("meeting_type", "case_id"))
+    kept.update({k: turn.data[k] for k in ("case_id",) if isinstance(turn.data.get(k), str)})
+    errors: dict[str, str] = {}
+    template_key = str(turn.data.get("meeting_type") or "")
+    if template_key not in load_templates():
+        errors["meeting_type"] = turn.t("agenda.setup_type_required")
+    case_id = str(turn.data.get("case_id") or "") or None
+    case = None
+    if case_id:
+        case = await _case(turn, case_id)
+        if case is None or not await may_see(turn.session, case, turn.user_id, turn.is_coordinator):
+            turn.audit("case", "denied", case_id=case.id if case else None, asked_id=case_id)
+            errors["case_id"] = turn.t("access.case_unavailable")
+            case = None
+    if template_key in INDIVIDUAL_KINDS and case is None and "case_id" not in errors:
+        errors["case_id"] = turn.t("agenda.setup_case_required")
+    if errors:
+        turn.replace(await _setup_card(turn, kept=kept, errors=errors))
+        return
+    running = await q.running_run(turn.session, turn.tenant_id, turn.conversation_id)
+    if running is not None:
+        await _repost(turn, running)
+        return
+    await _start(
+        turn,
+        template_key=template_key,
+        case_id=case.id if case else None,
+        meeting_id=None,
+        chair=turn.user_id,
+        in_place=True,
+    )
+
+
+async def _start(
+    turn: Turn,
+    *,
+    template_key: str,
+    case_id: str | None,
+    meeting_id: str | None,
+    chair: str,
+    in_place: bool = False,
+) -> None:
+    try:
+        template = get_template(template_key)
+    except AgendaConfigError:
+        log.exception("no agenda template for %s", template_key)
+        turn.say("error.unexpected")
+        return
+    case = await _case(turn, case_id)
+    if case is not None:
+        refusal = await _case_refusal(turn, case, template_key)
+        if refusal is not None:
+            turn.say_text(refusal)
+            return
+    run, created = await q.start_run(
+        turn.session,
+        tenant_id=turn.tenant_id,
+        meeting_id=meeting_id,
+        case_id=case_id,
+        conversation_id=turn.conversation_id,
+        template_key=template.key,
+        step_index=0,
+        version=1,
+        state="running",
+        chair_aad_id=chair or turn.user_id,
+    )
+    if not created:
+        await _repost(turn, run)
+        return
+    await _note_me(turn, run, await q.known_agency(turn.session, run, turn.user_id))
+    turn.audit("agenda", "create", case_id=case_id, run_id=run.id, template=template.key)
+    everyone = agenda_card(turn.t, await build_view(turn, run, for_viewer=False))
+    if in_place and turn.is_invoke and turn.activity.reply_to_id:
+        # the setup card becomes the agenda card, for everyone
+        await q.set_card_activity(turn.session, run.id, turn.activity.reply_to_id)
+        message_id = turn.activity.reply_to_id
+        turn.later(lambda: _update_posted(turn, message_id, everyone))
+        turn.replace(agenda_card(turn.t, await build_view(turn, run, for_viewer=True)))
+        return
+    _post_card(turn, run.id, everyone, summary=template.title)
+    if turn.is_invoke:
+        turn.replace(agenda_card(turn.t, await build_view(turn, run, for_viewer=True)))
+
+
+async def _case_refusal(turn: Turn, case: SspfCase, template_key: str) -> str | None:
+    """No individual-level meeting without consent, and nothing at all once the family withdrew."""
+    if case.status != "open":
+        return turn.t("agenda.case_not_open", code=case.code)
+    records, guardians = await q.consent_state(turn.session, case.id)
+    decision = check_consent(records, guardians, [], _today(turn))
+    if not decision.allowed and (template_key in INDIVIDUAL_KINDS or decision.must_pause):
+        reasons = " ".join(_refusal_text(turn, r) for r in decision.refusals)
+        return turn.t("agenda.no_consent", code=case.code, reasons=reasons)
+    return None
+
+
+async def _repost(turn: Turn, run: AgendaRun) -> None:
+    """Start asked again while running: the current card, never a second run."""
+    await _note_me(turn, run)
+    everyone = agenda_card(turn.t, await build_view(turn, run, for_viewer=False))
+    if turn.is_invoke:
+        await answer(turn, run, changed=False, note=turn.t("agenda.already_running"))
+        return
+    _post_card(turn, run.id, everyone, summary=_template(run).title)
+
+
+# --- following along ------------------------------------------------------------------------------
+
+
+@registry.verb("agenda.refresh", idempotent=False)
+async def refresh(turn: Turn) -> None:
+    """Teams asks for the current card when someone opens the chat (and on "Uppdatera kort")."""
+    run = await _run_from_press(turn)
+    if run is None:
+        return
+    case = await _case(turn, run.case_id)
+    if case is None or await may_see(turn.session, case, turn.user_id, turn.is_coordinator):
+        await _note_me(turn, run)  # present: their view refreshes by itself from now on
+    if run.case_id:
+        turn.audit("case", "read", case_id=run.case_id, run_id=run.id)
+    await answer(turn, run, changed=False)
+
+
+# --- the chair moves the agenda -------------------------------------------------------------------
+
+
+async def _move(turn: Turn, how: str) -> None:
+    run = await _run_from_press(turn)
+    if run is None:
+        return
+    version = _int(turn.data.get("version"))
+    await _note_me(turn, run)
+    if not _is_chair(turn, run):
+        await answer(
+            turn, run, changed=False, note=turn.t("agenda.only_coordinator"), kept=_kept_inputs(turn)
+        )
+        return
+    await _apply_move(turn, run, how, version)
+
+
+async def _apply_move(turn: Turn, run: AgendaRun, how: str, version: int | None) -> None:
+    template = _template(run)
+    state = _state(run, template)
+    if version is None or run.state == "ended":
+        new = state
+    else:
+        new = {"next": advance, "back": back, "end": end_agenda}[how](state, version)
+    if new == state or not await q.move_run(
+        turn.session, run, expected_version=version or 0, step_index=new.step_index, ended=new.ended
+    ):
+        note = turn.t("agenda.ended_note") if run.state == "ended" else turn.t("agenda.stale_card")
+        await answer(turn, run, changed=False, note=note, kept=_kept_inputs(turn))
+        return
+    turn.audit("agenda", "update", case_id=run.case_id, run_id=run.id, move=how, version=run.version)
+    if run.state == "ended":
+        await _finish(turn, run)
+        return
+    await answer(turn, run, changed=True)
+
+
+@registry.verb("agenda.next", idempotent=False)
+async def next_step(turn: Turn) -> None:
+    await _move(turn, "next")
+
+
+@registry.verb("agenda.back", idempotent=False)
+async def previous_step(turn: Turn) -> None:
+    await _move(turn, "back")
+
+
+@registry.verb("agenda.end", idempotent=False)
+async def end_from_card(turn: Turn) -> None:
+    await _move(turn, "end")
+
+
+@registry.verb("meeting.end", "avsluta mötet", "avsluta motet", idempotent=False, help_key="agenda.help.end")
+async def end_meeting(turn: Turn) -> None:
+    """meetingEnd from Teams, or the chair's `avsluta mötet`: the protokoll, once."""
+    from_event = bool(turn.data.get("from_event"))
+    run = await q.running_run(turn.session, turn.tenant_id, turn.conversation_id)
+    if run is None:
+        if not from_event:
+            turn.say("agenda.nothing_running")
+        return
+    if not from_event and not _is_chair(turn, run):
+        turn.say("agenda.only_coordinator")
+        return
+    await _apply_move(turn, run, "end", run.version)
+
+
+async def _finish(turn: Turn, run: AgendaRun) -> None:
+    """The meeting ended: the card says so, and the protokoll is posted in the chat."""
+    view = await protokoll_view(turn.session, turn.t, run, tz=turn.services.settings.tz)
+    card = protokoll_card(turn.t, view)
+    turn.show(card, summary=turn.t("agenda.protokoll_title", title=view.title))
+    turn.audit("agenda", "update", case_id=run.case_id, run_id=run.id, ended=True)
+    await answer(turn, run, changed=True, note=turn.t("agenda.protokoll_posted") if turn.is_invoke else None)
+
+
+# --- what participants write ----------------------------------------------------------------------
+
+
+def _stale(turn: Turn, run: AgendaRun) -> bool:
+    step_key = turn.data.get("step_key")
+    if run.state == "ended":
+        return True
+    current = _template(run).steps[run.step_index].key
+    return _int(turn.data.get("version")) != run.version or step_key != current
+
+
+@registry.verb("agenda.entry", idempotent=False)
+async def save_entry(turn: Turn) -> None:
+    """A participant's part for the current step: saved per author and agency."""
+    run = await _run_from_press(turn)
+    if run is None:
+        return
+    kept = _kept_inputs(turn)
+    if _stale(turn, run):
+        await _note_me(turn, run)
+        key = "agenda.ended_not_saved" if run.state == "ended" else "agenda.stale_not_saved"
+        await answer(turn, run, changed=False, note=turn.t(key), kept=kept)
+        return
+    step = _template(run).steps[run.step_index]
+    case_id = turn.data.get("case_id") if step.kind is StepKind.INDIVIDUAL_CASES else None
+    if not await _may_write(turn, run, case_id if isinstance(case_id, str) else None):
+        await answer(turn, run, changed=False, note=turn.t("access.case_unavailable"), kept=kept)
+        return
+    errors: dict[str, str] = {}
+    agency = await q.known_agency(turn.session, run, turn.user_id)
+    if agency is None:
+        chosen = parse_choice(Agency, str(turn.data.get("agency") or ""))
+        agency = chosen.value if chosen else None
+    text, step_key = "", step.key
+
+    if step.kind in (StepKind.AGENCY_TEXT, StepKind.FREE_TEXT):
+        text = _clean(turn, "entry", errors)
+        if agency is None:
+            errors["agency"] = turn.t("agenda.agency_required")
+        if run.case_id and agency and "entry" not in errors and text:
+            if not await q.consent_allows(turn.session, run.case_id, [agency], _today(turn)):
+                errors["entry"] = turn.t("agenda.agency_not_in_consent", agency=agency_label(turn.t, agency))
+    elif step.kind is StepKind.INDIVIDUAL_CASES:
+        cases = {c.id: c for c in await q.consented_cases(turn.session, turn.tenant_id, _today(turn))}
+        if not isinstance(case_id, str) or case_id not in cases:
+            await answer(turn, run, changed=False, note=turn.t("agenda.case_not_listed"), kept=kept)
+            return
+        field = f"note_{case_id}"
+        text = _clean(turn, field, errors)
+        step_key = f"{step.key}#{case_id}"
+        if agency is None:
+            errors["agency"] = turn.t("agenda.agency_required")
+        elif text and not await q.consent_allows(turn.session, case_id, [agency], _today(turn)):
+            errors[field] = turn.t("agenda.agency_not_in_consent", agency=agency_label(turn.t, agency))
+    elif step.kind is StepKind.NEXT_MEETING:
+        raw = str(turn.data.get("next_on") or "").strip()
+        proposed = parse_iso_date(raw) if raw else None
+        if raw and proposed is None:
+            errors["next_on"] = turn.t("action.date_invalid")
+        elif proposed is not None and proposed < _today(turn):
+            errors["next_on"] = turn.t("agenda.next_in_past")
+        text = proposed.isoformat() if proposed else ""
+    elif step.kind is StepKind.DECISION:
+        comment = _clean(turn, "entry", errors)
+        choice = str(turn.data.get("decision") or "")
+        if run.case_id:
+            if choice not in DECISIONS:
+                errors["decision"] = turn.t("agenda.decision_required")
+            text = choice + (f"\n{comment}" if comment else "")
+        else:
+            text = comment
+        if not _is_chair(turn, run):
+            await answer(turn, run, changed=False, note=turn.t("agenda.only_chair_decides"), kept=kept)
+            return
+    else:  # confirm: the chair confirms purpose and consent
+        if not _is_chair(turn, run):
+            await answer(turn, run, changed=False, note=turn.t("agenda.only_chair_decides"), kept=kept)
+            return
+        text = "bekräftat"
+    agency = agency or "annan"
+    await _note_me(turn, run, agency if agency != "annan" else None)
+    if errors:
+        await answer(turn, run, changed=False, note=turn.t("agenda.fix_errors"), kept=kept, errors=errors)
+        return
+    await q.save_entry(
+        turn.session,
+        run_id=run.id,
+        step_key=step_key,
+        agency=agency,
+        author_aad_id=turn.user_id,
+        author_name=turn.user_name,
+        text=text,
+    )
+    turn.audit("agenda_entry", "update", case_id=case_id or run.case_id, run_id=run.id, step=step.key)
+    await answer(turn, run, changed=True)
+
+
+def _clean(turn: Turn, field: str, errors: dict[str, str]) -> str:
+    raw = str(turn.data.get(field) or "")
+    text = raw.strip()
+    if contains_personnummer(text):
+        errors[field] = turn.t("privacy.personnummer_refused")
+        return ""
+    if len(text) > ENTRY_MAX:
+        errors[field] = turn.t("agenda.entry_too_long", max=ENTRY_MAX, length=len(text))
+        return ""
+    return text
+
+
+# --- the handlingsplan ----------------------------------------------------------------------------
+
+
+@registry.verb("agenda.action_add")
+async def add_action(turn: Turn) -> None:
+    """A new line of the handlingsplan, validated on the card with everything typed kept."""
+    run = await _run_from_press(turn)
+    if run is None:
+        return
+    kept = _kept_inputs(turn, ACTION_FIELDS)
+    if _stale(turn, run):
+        key = "agenda.ended_not_saved" if run.state == "ended" else "agenda.stale_not_saved"
+        await answer(turn, run, changed=False, note=turn.t(key), kept=kept)
+        return
+    if not await _may_write(turn, run):
+        await answer(turn, run, changed=False, note=turn.t("access.case_unavailable"), kept=kept)
+        return
+    await _note_me(turn, run)
+    raw = {name[2:]: turn.data.get(name) for name in ACTION_FIELDS}
+    clean, refusals = validate_action(raw, _today(turn))
+    errors = {f"a_{name}": _refusal_text(turn, r) for name, r in refusals.items()}
+    responsible = str(clean.get("responsible") or "")
+    name = await _person_name(turn, run, responsible) if responsible else None
+    if responsible and name is None:
+        if GUID.match(responsible):
+            name = turn.t("agenda.picked_person")
+        else:
+            errors["a_responsible"] = turn.t("agenda.responsible_pick")
+    if run.case_id and "agency" in clean and "a_agency" not in errors:
+        if not await q.consent_allows(turn.session, run.case_id, [clean["agency"].value], _today(turn)):
+            errors["a_agency"] = turn.t(
+                "agenda.agency_not_in_consent", agency=agency_label(turn.t, clean["agency"])
+            )
+    if errors:
+        await answer(turn, run, changed=False, note=turn.t("agenda.fix_errors"), kept=kept, errors=errors)
+        return
+    text = clean["text"] if clean.get("text") else turn.t(clean["text_key"])
+    item = await action_q.create_action(
+        turn.session,
+        tenant_id=turn.tenant_id,
+        case_id=run.case_id,
+        run_id=run.id,
+        kind=clean["kind"].value,
+        text=text,
+        agency=clean["agency"].value,
+        responsible_aad_id=responsible,
+        responsible_name=name or "",
+        due_on=clean["due_on"],
+        follow_up_on=clean.get("follow_up_on"),
+        created_by=turn.user_id,
+    )
+    turn.audit("action", "create", case_id=run.case_id, action_id=item.id, run_id=run.id)
+    await answer(turn, run, changed=True, note=turn.t("agenda.action_added"))
+
+
+@registry.verb("agenda.action_remove", idempotent=False)
+async def remove_action(turn: Turn) -> None:
+    run = await _run_from_press(turn)
+    if run is None:
+        return
+    item = await action_q.get_action(turn.session, turn.tenant_id, str(turn.data.get("action_id") or ""))
+    if item is None or item.run_id != run.id or run.state != "running":
+        await answer(turn, run, changed=False, note=turn.t("agenda.action_gone"))
+        return
+    if not (_is_chair(turn, run) or item.created_by == turn.user_id):
+        await answer(turn, run, changed=False, note=turn.t("agenda.only_chair_or_author"))
+        return
+    await action_q.remove_action(turn.session, item)
+    turn.audit("action", "delete", case_id=run.case_id, action_id=item.id, run_id=run.id)
+    await answer(turn, run, changed=True)
+
+
+@registry.verb("agenda.action_status", idempotent=False)
+async def review_action(turn: Turn) -> None:
+    """klar / pågår / kan inte genomföras for an action from an earlier meeting."""
+    run = await _run_from_press(turn)
+    if run is None:
+        return
+    kept = _kept_inputs(turn)
+    if run.state == "ended":
+        await answer(turn, run, changed=False, note=turn.t("agenda.ended_not_saved"), kept=kept)
+        return
+    if not await _may_write(turn, run):
+        await answer(turn, run, changed=False, note=turn.t("access.case_unavailable"), kept=kept)
+        return
+    await _note_me(turn, run)
+    action_id = str(turn.data.get("action_id") or "")
+    reviewable = {a.id: a for a in await action_q.actions_to_review(turn.session, run)}
+    item = reviewable.get(action_id)
+    target = parse_choice(ActionStatus, str(turn.data.get("status") or ""))
+    if item is None or target is None:
+        await answer(turn, run, changed=False, note=turn.t("agenda.action_gone"), kept=kept)
+        return
+    field = f"comment_{item.id}"
+    comment = str(turn.data.get(field) or "").strip()[:ENTRY_MAX]
+    result = change_action_status(ActionStatus(item.status), target, comment)
+    if isinstance(result, Refusal):
+        errors = {field: _refusal_text(turn, result)}
+        await answer(turn, run, changed=False, note=turn.t("agenda.fix_errors"), kept=kept, errors=errors)
+        return
+    expected = _int(turn.data.get("action_version")) or item.version
+    if not await action_q.set_action_status(
+        turn.session, item, result.value, comment, expected_version=expected
+    ):
+        await answer(turn, run, changed=False, note=turn.t("agenda.action_changed_meanwhile"), kept=kept)
+        return
+    turn.audit("action", "update", case_id=item.case_id, action_id=item.id, status=result.value)
+    await answer(turn, run, changed=True)
+
+
+# --- the record -----------------------------------------------------------------------------------
+
+
+@registry.verb("agenda.document", coordinator=True)
+async def document_from_card(turn: Turn) -> None:
+    """The protokoll card's button: the handlingsplan as a Word file, for the coordinator only."""
+    run = await q.get_run(turn.session, turn.tenant_id, str(turn.data.get("run_id") or ""))
+    if run is None or run.state != "ended":
+        turn.say("agenda.run_unknown")
+        return
+    await deliver_document(turn, run)
+
+
+@registry.verb(
+    "agenda.protokoll",
+    "protokoll",
+    "handlingsplan",
+    case="read",
+    coordinator=True,
+    help_key="agenda.help.protokoll",
+)
+async def protokoll_command(turn: Turn) -> None:
+    """`protokoll SSPF-2026-014`: the latest meeting's protokoll and the handlingsplan document."""
+    assert turn.case is not None
+    run = await q.latest_ended_run(turn.session, turn.tenant_id, case_id=turn.case.id)
+    if run is None:
+        turn.say("agenda.no_protokoll", code=turn.case.code)
+        return
+    view = await protokoll_view(turn.session, turn.t, run, tz=turn.services.settings.tz)
+    turn.show(protokoll_card(turn.t, view, with_document_button=False))
+    await deliver_document(turn, run)

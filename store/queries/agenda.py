@@ -1,0 +1,346 @@
+"""The running agenda of a meeting chat: runs, per-author step entries, attendees.
+
+Concurrency is settled in SQL, not in Python: a move is ``UPDATE … WHERE version = :v`` (two presses
+of the same card move once), an entry is an upsert keyed by (run, step, agency, author) so two
+people writing at once both keep their text, and at most one run per chat is running (a partial
+unique index) so two starts at once give one run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.agencies import Agency
+from domain.consent import ConsentRecord, check_consent
+from store.models import (
+    AgendaAttendee,
+    AgendaRun,
+    CaseContact,
+    CaseMember,
+    Consent,
+    Meeting,
+    MeetingParticipant,
+    SspfCase,
+    StepEntry,
+    new_id,
+)
+from store.types import utcnow
+
+
+def _insert(session: AsyncSession, model: type) -> Any:
+    return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(model)
+
+
+# --- meetings and runs ----------------------------------------------------------------------------
+
+
+async def meeting_for_chat(session: AsyncSession, tenant_id: str, chat_id: str) -> Meeting | None:
+    """The booked meeting whose Teams chat this is (the latest, if a series reuses the chat)."""
+    return await session.scalar(
+        select(Meeting)
+        .where(
+            Meeting.tenant_id == tenant_id,
+            Meeting.chat_id == chat_id,
+            Meeting.status.notin_(("cancelled", "cancel_pending", "failed")),
+        )
+        .order_by(Meeting.start_at.desc())
+        .limit(1)
+    )
+
+
+async def get_meeting(session: AsyncSession, tenant_id: str, meeting_id: str) -> Meeting | None:
+    return await session.scalar(
+        select(Meeting).where(Meeting.tenant_id == tenant_id, Meeting.id == meeting_id)
+    )
+
+
+async def running_run(session: AsyncSession, tenant_id: str, conversation_id: str) -> AgendaRun | None:
+    return await session.scalar(
+        select(AgendaRun)
+        .where(
+            AgendaRun.tenant_id == tenant_id,
+            AgendaRun.conversation_id == conversation_id,
+            AgendaRun.state == "running",
+        )
+        .execution_options(populate_existing=True)
+    )
+
+
+async def latest_ended_run(
+    session: AsyncSession, tenant_id: str, *, conversation_id: str | None = None, case_id: str | None = None
+) -> AgendaRun | None:
+    stmt = select(AgendaRun).where(AgendaRun.tenant_id == tenant_id, AgendaRun.state == "ended")
+    if conversation_id is not None:
+        stmt = stmt.where(AgendaRun.conversation_id == conversation_id)
+    if case_id is not None:
+        stmt = stmt.where(AgendaRun.case_id == case_id)
+    return await session.scalar(stmt.order_by(AgendaRun.ended_at.desc()).limit(1))
+
+
+async def get_run(session: AsyncSession, tenant_id: str, run_id: str) -> AgendaRun | None:
+    """Fresh from the database (never a stale copy from the identity map)."""
+    return await session.scalar(
+        select(AgendaRun)
+        .where(AgendaRun.tenant_id == tenant_id, AgendaRun.id == run_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def start_run(session: AsyncSession, **fields: Any) -> tuple[AgendaRun, bool]:
+    """The chat's running agenda: a new one, or the one already running (created False)."""
+    try:
+        async with session.begin_nested():
+            run = AgendaRun(**fields)
+            session.add(run)
+            await session.flush()
+        return run, True
+    except IntegrityError:
+        existing = await running_run(session, fields["tenant_id"], fields["conversation_id"])
+        if existing is None:  # pragma: no cover - the unique index said otherwise
+            raise
+        return existing, False
+
+
+async def move_run(
+    session: AsyncSession, run: AgendaRun, *, expected_version: int, step_index: int, ended: bool
+) -> bool:
+    """Compare-and-set: only the first press made from card version ``expected_version`` counts."""
+    values: dict[str, Any] = {"step_index": step_index, "version": AgendaRun.version + 1}
+    if ended:
+        values |= {"state": "ended", "ended_at": utcnow()}
+    result = await session.execute(
+        update(AgendaRun)
+        .where(AgendaRun.id == run.id, AgendaRun.version == expected_version, AgendaRun.state == "running")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(run)
+    return result.rowcount == 1
+
+
+async def set_card_activity(session: AsyncSession, run_id: str, activity_id: str | None) -> None:
+    await session.execute(
+        update(AgendaRun)
+        .where(AgendaRun.id == run_id)
+        .values(card_activity_id=activity_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- entries --------------------------------------------------------------------------------------
+
+
+async def save_entry(
+    session: AsyncSession,
+    *,
+    run_id: str,
+    step_key: str,
+    agency: str,
+    author_aad_id: str,
+    author_name: str,
+    text: str,
+) -> None:
+    """One author's text for their agency at a step; empty text removes it."""
+    if not text:
+        await session.execute(
+            delete(StepEntry).where(
+                StepEntry.run_id == run_id,
+                StepEntry.step_key == step_key,
+                StepEntry.agency == agency,
+                StepEntry.author_aad_id == author_aad_id,
+            )
+        )
+        return
+    now = utcnow()
+    stmt = _insert(session, StepEntry).values(
+        id=new_id(),
+        run_id=run_id,
+        step_key=step_key,
+        agency=agency,
+        author_aad_id=author_aad_id,
+        author_name=author_name,
+        text=text,
+        updated_at=now,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[StepEntry.run_id, StepEntry.step_key, StepEntry.agency, StepEntry.author_aad_id],
+        set_={"text": stmt.excluded.text, "author_name": stmt.excluded.author_name, "updated_at": now},
+    )
+    await session.execute(stmt)
+
+
+async def entries_of_run(session: AsyncSession, run_id: str) -> Sequence[StepEntry]:
+    return (
+        await session.scalars(
+            select(StepEntry)
+            .where(StepEntry.run_id == run_id)
+            .order_by(StepEntry.step_key, StepEntry.agency, StepEntry.updated_at, StepEntry.id)
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+
+
+# --- attendees ------------------------------------------------------------------------------------
+
+
+async def note_attendee(
+    session: AsyncSession,
+    *,
+    run_id: str,
+    aad_object_id: str,
+    teams_user_id: str,
+    display_name: str,
+    agency: str | None = None,
+) -> None:
+    """Remember who took part (idempotent); a later known agency fills in an unknown one."""
+    if not aad_object_id:
+        return
+    stmt = _insert(session, AgendaAttendee).values(
+        id=new_id(),
+        run_id=run_id,
+        aad_object_id=aad_object_id,
+        teams_user_id=teams_user_id or aad_object_id,
+        display_name=display_name or "",
+        agency=agency,
+        first_seen_at=utcnow(),
+    )
+    if agency:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[AgendaAttendee.run_id, AgendaAttendee.aad_object_id],
+            set_={"agency": stmt.excluded.agency},
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing()
+    await session.execute(stmt)
+
+
+async def attendees_of_run(session: AsyncSession, run_id: str) -> Sequence[AgendaAttendee]:
+    return (
+        await session.scalars(
+            select(AgendaAttendee)
+            .where(AgendaAttendee.run_id == run_id)
+            .order_by(AgendaAttendee.first_seen_at, AgendaAttendee.id)
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+
+
+# --- who is who: the case team, the meeting's invitees ----------------------------------------------
+
+
+async def case_team(session: AsyncSession, case_id: str) -> Sequence[CaseMember]:
+    return (
+        await session.scalars(
+            select(CaseMember)
+            .where(CaseMember.case_id == case_id)
+            .order_by(CaseMember.agency, CaseMember.display_name)
+        )
+    ).all()
+
+
+async def meeting_people(session: AsyncSession, meeting_id: str) -> Sequence[MeetingParticipant]:
+    return (
+        await session.scalars(
+            select(MeetingParticipant).where(
+                MeetingParticipant.meeting_id == meeting_id, MeetingParticipant.external.is_(False)
+            )
+        )
+    ).all()
+
+
+async def known_agency(session: AsyncSession, run: AgendaRun, aad_id: str) -> str | None:
+    """The user's agency as the case team, the invitation or an earlier choice in this run says."""
+    if run.case_id:
+        found = await session.scalar(
+            select(CaseMember.agency).where(
+                CaseMember.case_id == run.case_id, CaseMember.aad_object_id == aad_id
+            )
+        )
+        if found:
+            return found
+    if run.meeting_id:
+        found = await session.scalar(
+            select(MeetingParticipant.agency).where(
+                MeetingParticipant.meeting_id == run.meeting_id, MeetingParticipant.aad_object_id == aad_id
+            )
+        )
+        if found:
+            return found
+    return await session.scalar(
+        select(AgendaAttendee.agency).where(
+            AgendaAttendee.run_id == run.id, AgendaAttendee.aad_object_id == aad_id
+        )
+    )
+
+
+# --- consent --------------------------------------------------------------------------------------
+
+
+async def consent_state(session: AsyncSession, case_id: str) -> tuple[list[ConsentRecord], list[str]]:
+    """The case's consent forms and its guardians, as the domain's consent gate takes them."""
+    rows = (await session.scalars(select(Consent).where(Consent.case_id == case_id))).all()
+    guardians = (
+        await session.scalars(
+            select(CaseContact.id).where(CaseContact.case_id == case_id, CaseContact.kind == "guardian")
+        )
+    ).all()
+    records = []
+    for row in rows:
+        agencies = frozenset(Agency(a) for a in row.agencies or [] if a in Agency._value2member_map_)
+        records.append(
+            ConsentRecord(
+                guardian_id=row.guardian_id,
+                signed_on=row.signed_on,
+                agencies=agencies,
+                filed_at=row.filed_at,
+                valid_until=row.valid_until,
+                withdrawn_on=row.withdrawn_on,
+            )
+        )
+    return records, list(guardians)
+
+
+async def consent_allows(session: AsyncSession, case_id: str, agencies: Sequence[str], on: date) -> bool:
+    records, guardians = await consent_state(session, case_id)
+    return check_consent(
+        records, guardians, [Agency(a) for a in agencies if a in Agency._value2member_map_], on
+    ).allowed
+
+
+async def consented_cases(
+    session: AsyncSession, tenant_id: str, on: date, *, limit: int = 15
+) -> list[SspfCase]:
+    """Open cases whose guardians' consent is valid on ``on``: the only ones an individnivå lists."""
+    cases = (
+        await session.scalars(
+            select(SspfCase)
+            .where(SspfCase.tenant_id == tenant_id, SspfCase.status == "open")
+            .order_by(SspfCase.code)
+        )
+    ).all()
+    allowed = []
+    for case in cases:
+        if await consent_allows(session, case.id, [], on):
+            allowed.append(case)
+            if len(allowed) >= limit:
+                break
+    return allowed
+
+
+async def cases_for_user(
+    session: AsyncSession, tenant_id: str, aad_id: str, coordinator: bool, *, limit: int = 50
+) -> Sequence[SspfCase]:
+    """Open cases the user may run a meeting about: their team's, or every one for a coordinator."""
+    stmt = select(SspfCase).where(SspfCase.tenant_id == tenant_id, SspfCase.status == "open")
+    if not coordinator:
+        stmt = stmt.where(
+            SspfCase.id.in_(select(CaseMember.case_id).where(CaseMember.aad_object_id == aad_id))
+        )
+    return (await session.scalars(stmt.order_by(SspfCase.code).limit(limit))).all()
