@@ -43,7 +43,7 @@ async function main() {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'sspf-playground-ui-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumAt, headless: true, args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 1000 }, deviceScaleFactor: 1, locale: 'sv-SE', timezoneId: 'Europe/Stockholm',
+    viewport: { width: 1280, height: 2400 }, deviceScaleFactor: 1, locale: 'sv-SE', timezoneId: 'Europe/Stockholm',
   });
   try {
     const page = context.pages()[0] || (await context.newPage());

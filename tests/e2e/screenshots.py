@@ -78,7 +78,7 @@ class UiDriver:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "build" / "screenshots")
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "screenshots" / "playground")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--keep", action="store_true", help="keep the bot/Playground logs and database")
     args = parser.parse_args(argv)
@@ -99,10 +99,13 @@ def main(argv: list[str] | None = None) -> int:
         assert stack.client is not None
         ui = UiDriver(stack.playground_url, args.chromium)
         args.out.mkdir(parents=True, exist_ok=True)
-        for shot in scenarios.screenshot_run(stack.client):
-            ui.open(shot.chat)
-            path = ui.card(shot.text, args.out / f"{shot.name}.png")
-            print(path)
+        driver = ui
+
+        def photograph(shot: scenarios.Shot) -> None:
+            driver.open(shot.chat)
+            print(driver.card(shot.text, args.out / f"{shot.name}.png"))
+
+        scenarios.screenshot_run(stack.client, stack.database_path, photograph)
         ui.page(args.out / "playground.png")
         print(args.out / "playground.png")
     except Exception:
