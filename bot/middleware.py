@@ -71,7 +71,11 @@ async def case_access(turn: Turn, route: Route, nxt: Next) -> Any:
     if route.case is None:
         return await nxt()
     case_id = turn.data.get("case_id") if isinstance(turn.data.get("case_id"), str) else None
-    code = None if case_id else parse_case_code(turn.args or str(turn.data.get("case_code", "")))
+    asked = turn.args or str(turn.data.get("case_code", ""))
+    if case_id is None and not asked.strip():
+        turn.say("access.case_code_missing")  # nothing asked, nothing revealed
+        return None
+    code = None if case_id else parse_case_code(asked)
     case = await find_case(turn.session, turn.tenant_id, case_id=case_id, code=code)
     if case is None or not await may_see(turn.session, case, turn.user_id, turn.is_coordinator):
         turn.audit(
@@ -88,5 +92,5 @@ async def case_access(turn: Turn, route: Route, nxt: Next) -> Any:
         return None
     turn.case = case
     result = await nxt()
-    turn.audit("case", route.case, case_id=case.id)
+    turn.audit("case", turn.case_audit or route.case, case_id=case.id)
     return result

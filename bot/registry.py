@@ -29,6 +29,7 @@ class Route:
     personal: bool = False  # only in the 1:1 chat (case details never in group chats)
     idempotent: bool = True  # a card press with a nonce runs once
     help_key: str | None = None  # catalog key of the line in the help card
+    label: str = ""  # the first command as written at registration ("nytt ärende"), for the help card
 
 
 @dataclass
@@ -44,7 +45,9 @@ class Registry:
             if verb in self.routes:
                 raise ValueError(f"verb {verb!r} registered twice")
             normalized = tuple(normalize_command(p) for p in phrases)
-            route = Route(verb=verb, handler=handler, phrases=normalized, **options)
+            route = Route(
+                verb=verb, handler=handler, phrases=normalized, label=phrases[0] if phrases else "", **options
+            )
             self.routes[verb] = route
             self._phrases.extend((p, route) for p in normalized)
             self._phrases.sort(key=lambda item: len(item[0]), reverse=True)

@@ -42,6 +42,9 @@ class Turn:
     outbox: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
     invoke_body: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)  # texts for an invoke answer (no chat message)
+    # What the case-access middleware records once the handler ran, when not the route's own read/write:
+    # "read" (a write form only re-rendered with errors) or "denied" (a forged id inside the case).
+    case_audit: str | None = None
 
     @property
     def activity(self) -> Activity:

@@ -10,9 +10,9 @@ from bot.turn import Turn
 @registry.verb("help", "hjälp", "hjalp", "help", "?", "meny", "menu", help_key="help.cmd.help")
 async def show_help(turn: Turn) -> None:
     lines = [
-        (route.phrases[0] if route.phrases else route.verb, turn.t(route.help_key))
+        (route.label or route.verb, turn.t(route.help_key))
         for route in registry.routes.values()
-        if route.help_key
+        if route.help_key and (turn.is_coordinator or not route.coordinator)
     ]
     intro = None
     if turn.data.get("not_understood"):

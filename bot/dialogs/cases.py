@@ -1,0 +1,361 @@
+"""The case record: ``nytt ärende``, ``mina ärenden``, ``ärende SSPF-…``, ``avsluta ärende``, the audit trail.
+
+A case holds minimum data (initials, birth year, school/area, signal, concerns, track) and is named in
+Teams by its code only. A personnummer anywhere in the form is refused, not stored and not echoed.
+Access, idempotency and the read/write audit rows come from the middleware (``bot/middleware.py``);
+this module adds the rows the middleware cannot know (the created case, one row per listed case).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from bot.cards.cases import (
+    CaseRow,
+    CaseView,
+    audit_card,
+    case_card,
+    case_list_card,
+    case_summary_card,
+    close_form,
+    new_case_form,
+)
+from bot.proactive import send_to_user, text_message
+from bot.refusals import refusal_text
+from bot.registry import registry
+from bot.turn import Turn
+from domain.agencies import Agency, CaseStatus
+from domain.case_rules import change_case_status, personnummer_refusal, validate_new_case
+from domain.choices import parse_choice, parse_iso_date
+from domain.personnummer import contains_personnummer
+from domain.refusal import Refusal
+from store.models import AuditEvent, SspfCase
+from store.queries.audit import case_trail, display_names
+from store.queries.cases import (
+    cases_visible_to,
+    contacts_of,
+    create_case,
+    members_of,
+    set_status,
+    stop_case_activity,
+)
+from store.queries.consent import GUARDIAN, agencies_covered, consent_decision
+
+log = logging.getLogger(__name__)
+LIST_LIMIT = 30
+AUDIT_LIMIT = 50
+FORM_FIELDS = ("initials", "birth_year", "school_area", "signal_source", "concerns", "track", "signal_on")
+CONTROL_KEYS = frozenset({"verb", "nonce", "case_id", "case_code"})
+
+
+# --- helpers shared by the case, team and consent flows ---------------------------------------------------
+
+
+def today(turn: Turn) -> date:
+    return datetime.now(turn.services.settings.tz).date()
+
+
+def local_time(turn: Turn, instant: datetime) -> str:
+    return instant.astimezone(turn.services.settings.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def texts_of(turn: Turn, errors: dict[str, Refusal]) -> dict[str, str]:
+    return {name: refusal_text(turn.t, refusal) for name, refusal in errors.items()}
+
+
+def personnummer_fields(data: dict[str, Any]) -> set[str]:
+    """Every submitted field holding something that looks like a personnummer (whatever the field)."""
+    found = set()
+    for key, value in data.items():
+        if key in CONTROL_KEYS:
+            continue
+        values = value if isinstance(value, list | tuple) else [value]
+        if any(isinstance(v, str) and contains_personnummer(v) for v in values):
+            found.add(key)
+    return found
+
+
+def refuse_forged(turn: Turn, entity: str, **detail: Any) -> None:
+    """A card carried an id that is not this case's: refuse like any access refusal, and log it."""
+    log.warning(
+        "forged %s in %s by %s on case %s",
+        entity,
+        turn.verb,
+        turn.user_id,
+        turn.case.id if turn.case else None,
+    )
+    turn.case_audit = "denied"
+    turn.audit(entity, "denied", **detail)
+    turn.say("access.forged")
+
+
+def refuse_if_frozen(turn: Turn, case: SspfCase, *, allow_paused: bool = False) -> bool:
+    """Closed cases take nothing new; paused ones (consent withdrawn) only a new consent."""
+    if case.status == CaseStatus.CLOSED.value:
+        turn.say("case.closed_no_changes", code=case.code)
+    elif case.status == CaseStatus.PAUSED.value and not allow_paused:
+        turn.say("case.paused_no_changes", code=case.code)
+    else:
+        return False
+    turn.case_audit = "read"
+    return True
+
+
+def notify_team(turn: Turn, case: SspfCase, aad_ids: Iterable[str], key: str) -> None:
+    """After commit, tell each person in their 1:1 chat with the bot; the text names the case code only."""
+    recipients = [a for a in dict.fromkeys(aad_ids) if a and a != turn.user_id]
+    if not recipients:
+        return
+    tenant_id, code, t, services = turn.tenant_id, case.code, turn.t, turn.services
+
+    async def job() -> None:
+        for aad in recipients:
+            try:
+                async with services.db.transaction() as session:
+                    delivery = await send_to_user(
+                        services, session, tenant_id, aad, text_message(t(key, code=code))
+                    )
+            except Exception:  # one unreachable person must not stop the others
+                log.exception("notice %s to %s failed", key, aad)
+                continue
+            if not delivery.sent:
+                log.warning("notice %s to %s not delivered: %s", key, aad, delivery.status)
+
+    turn.later(job)
+
+
+def contact_labels(turn: Turn, contacts: Iterable[Any]) -> dict[str, str]:
+    """ "Vårdnadshavare 1", "Vårdnadshavare 2", "Ungdomen": how contacts appear on cards (never by name)."""
+    labels: dict[str, str] = {}
+    number = 0
+    for contact in contacts:
+        if contact.kind == GUARDIAN:
+            number += 1
+            labels[contact.id] = turn.t("case_card.guardian", number=number)
+        else:
+            labels[contact.id] = turn.t("case_card.youth_contact")
+    return labels
+
+
+async def build_case_view(turn: Turn, case: SspfCase) -> CaseView:
+    on = today(turn)
+    members = await members_of(turn.session, case.id)
+    contacts = await contacts_of(turn.session, case.id)
+    covered = await agencies_covered(turn.session, case.id, on)
+    decision = await consent_decision(turn.session, case.id, [], on)
+    if case.status == CaseStatus.PAUSED.value or decision.must_pause:
+        consent_line = turn.t("case_card.consent_withdrawn")
+    elif decision.allowed and covered:
+        names = ", ".join(turn.t(f"agency.{a.value}") for a in Agency if a in covered)
+        consent_line = turn.t("case_card.consent_ok", agencies=names)
+    else:
+        consent_line = turn.t("case_card.consent_missing")
+    return CaseView(
+        case_id=case.id,
+        code=case.code,
+        status=case.status,
+        track=case.track,
+        initials=case.initials,
+        birth_year=case.birth_year,
+        school_area=case.school_area,
+        signal_source=case.signal_source,
+        signal_on=case.signal_on.isoformat() if case.signal_on else None,
+        concerns=list(case.concerns or []),
+        closing_reason=case.closing_reason,
+        members=[(m.display_name, m.agency, parse_choice(Agency, m.agency) in covered) for m in members],
+        contacts=list(contact_labels(turn, contacts).values()),
+        consent_line=consent_line,
+        coordinator=turn.is_coordinator,
+    )
+
+
+async def show_case(turn: Turn, case: SspfCase, *, replace: bool = False) -> None:
+    """The case card in a personal chat; code and status only anywhere else."""
+    if not turn.is_personal:
+        turn.show(case_summary_card(turn.t, case.code, case.status))
+        return
+    built = case_card(turn.t, await build_case_view(turn, case))
+    if replace:
+        turn.replace(built)
+    else:
+        turn.show(built, summary=turn.t("case_card.title", code=case.code))
+
+
+# --- nytt ärende ------------------------------------------------------------------------------------------
+
+
+@registry.verb(
+    "case.new",
+    "nytt ärende",
+    "nytt sspf-ärende",
+    coordinator=True,
+    personal=True,
+    help_key="help.cmd.case_new",
+)
+async def new_case(turn: Turn) -> None:
+    turn.show(
+        new_case_form(turn.t, {"signal_on": today(turn).isoformat()}), summary=turn.t("case_form.title")
+    )
+
+
+@registry.verb("case.create", coordinator=True, personal=True)
+async def create(turn: Turn) -> None:
+    on = today(turn)
+    raw = {k: v for k, v in turn.data.items() if k not in CONTROL_KEYS}
+    clean, errors = validate_new_case(raw, on)
+    field_errors: dict[str, Refusal] = dict(errors)
+
+    signal_text = str(raw.get("signal_on") or "").strip()
+    signal_on = parse_iso_date(signal_text) if signal_text else None
+    if signal_text and signal_on is None:
+        field_errors["signal_on"] = Refusal("case_form.signal_on_invalid")
+    elif signal_on is not None and signal_on > on:
+        field_errors["signal_on"] = Refusal("case_form.signal_on_future")
+
+    tainted = personnummer_fields(raw)
+    for name in tainted:
+        field_errors[name] = personnummer_refusal(name)
+    stray = tainted - set(FORM_FIELDS)
+    if field_errors:
+        kept = {k: v for k, v in raw.items() if k in FORM_FIELDS and k not in tainted}
+        top = turn.t("case_form.personnummer_elsewhere") if stray else None
+        turn.replace(new_case_form(turn.t, kept, texts_of(turn, field_errors), top_error=top))
+        return
+
+    case = await create_case(
+        turn.session,
+        tenant_id=turn.tenant_id,
+        year=on.year,
+        clean=clean,
+        signal_on=signal_on,
+        created_by=turn.user_id,
+    )
+    turn.audit("case", "create", case_id=case.id)
+    turn.case = case
+    turn.say("case.created", code=case.code)
+    await show_case(turn, case, replace=True)
+
+
+# --- mina ärenden / ärende SSPF-… ------------------------------------------------------------------------
+
+
+@registry.verb(
+    "case.list", "mina ärenden", "ärenden", "alla ärenden", personal=True, help_key="help.cmd.case_list"
+)
+async def list_cases(turn: Turn) -> None:
+    cases, total = await cases_visible_to(
+        turn.session, turn.tenant_id, turn.user_id, coordinator=turn.is_coordinator, limit=LIST_LIMIT
+    )
+    for case in cases:  # every case shown is a read of case data
+        turn.audit("case", "read", case_id=case.id, via="list")
+    rows = [CaseRow(c.id, c.code, c.status, c.track, c.initials, c.birth_year, c.school_area) for c in cases]
+    turn.show(case_list_card(turn.t, rows, total=total, coordinator=turn.is_coordinator))
+
+
+@registry.verb("case.open", "ärende", "visa ärende", case="read", help_key="help.cmd.case_open")
+async def open_case(turn: Turn) -> None:
+    assert turn.case is not None
+    await show_case(turn, turn.case)
+
+
+# --- avsluta ärende ---------------------------------------------------------------------------------------
+
+
+@registry.verb(
+    "case.close_form",
+    "avsluta ärende",
+    case="read",
+    coordinator=True,
+    personal=True,
+    help_key="help.cmd.case_close",
+)
+async def ask_close(turn: Turn) -> None:
+    case = turn.case
+    assert case is not None
+    if case.status == CaseStatus.CLOSED.value:
+        turn.say("case.already_closed")
+        return
+    turn.show(close_form(turn.t, case.id, case.code))
+
+
+@registry.verb("case.close", case="write", coordinator=True, personal=True)
+async def close(turn: Turn) -> None:
+    case = turn.case
+    assert case is not None
+    outcome = change_case_status(
+        CaseStatus(case.status), CaseStatus.CLOSED, str(turn.data.get("reason") or "")
+    )
+    if isinstance(outcome, Refusal):
+        turn.case_audit = "read"
+        if outcome.key in ("case.close_reason_required", "case.close_reason_unknown"):
+            turn.replace(close_form(turn.t, case.id, case.code, {"reason": refusal_text(turn.t, outcome)}))
+        else:
+            turn.say_text(refusal_text(turn.t, outcome))
+        return
+    _, reason = outcome
+    stopped = await stop_case_activity(turn.session, case)
+    await set_status(turn.session, case, CaseStatus.CLOSED, reason=reason.value if reason else None)
+    turn.audit("case", "update", status="closed", reason=reason.value if reason else None)
+    turn.say(
+        "case.closed_done",
+        code=case.code,
+        reminders=stopped.reminders_cancelled,
+        meetings=stopped.meetings_flagged,
+    )
+    members = await members_of(turn.session, case.id)
+    notify_team(turn, case, (m.aad_object_id for m in members), "notice.case_closed")
+    await show_case(turn, case, replace=True)
+
+
+# --- vem har läst SSPF-… ----------------------------------------------------------------------------------
+
+
+def one_line_per_turn(events: list[AuditEvent]) -> list[AuditEvent]:
+    """A write leaves the middleware's generic row next to the flow's precise one ("registrerade ett
+    samtycke"); the coordinator reads one line per action, so the generic row goes when a precise one
+    of the same person, command and moment exists. The log itself keeps every row."""
+    precise = {
+        (e.actor_aad_id, e.verb, e.conversation_id, int(e.at.timestamp()))
+        for e in events
+        if e.entity != "case" or e.action not in ("read", "write")
+    }
+    return [
+        e
+        for e in events
+        if not (
+            e.entity == "case"
+            and e.action in ("read", "write")
+            and (e.actor_aad_id, e.verb, e.conversation_id, int(e.at.timestamp())) in precise
+        )
+    ]
+
+
+@registry.verb(
+    "case.audit",
+    "vem har läst",
+    "vem har läst ärende",
+    case="read",
+    coordinator=True,
+    personal=True,
+    help_key="help.cmd.case_audit",
+)
+async def who_has_read(turn: Turn) -> None:
+    case = turn.case
+    assert case is not None
+    events = one_line_per_turn(await case_trail(turn.session, turn.tenant_id, case.id, limit=AUDIT_LIMIT))
+    names = await display_names(turn.session, turn.tenant_id, {e.actor_aad_id for e in events})
+    lines = []
+    for event in events:
+        who = names.get(event.actor_aad_id) or turn.t("audit.unknown_person", aad=event.actor_aad_id[:8])
+        specific = f"audit.{event.entity}.{event.action}"
+        if event.entity == "case" and event.action == "create":
+            what = turn.t("audit.create")
+        elif turn.t.has(specific):
+            what = turn.t(specific)
+        else:
+            what = turn.t(f"audit.{event.action}") if turn.t.has(f"audit.{event.action}") else event.action
+        lines.append(turn.t("audit_card.row", when=local_time(turn, event.at), who=who, what=what))
+    turn.show(audit_card(turn.t, case.code, lines))

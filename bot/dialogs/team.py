@@ -1,0 +1,202 @@
+"""The case team: professionals per agency (Teams users) and guardians/the youth (external contacts).
+
+Professionals are identified by Entra object id (the Teams people picker submits it); guardians and
+the youth exist only in the database: the replies name them "Vårdnadshavare 2", never by name.
+Whether an agency may join the case's meetings is the consent's business: see
+``store.queries.consent.meeting_team`` / ``may_join_meetings`` (used by the booking flow).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.cards.team import team_form
+from bot.dialogs.cases import (
+    contact_labels,
+    notify_team,
+    personnummer_fields,
+    refuse_if_frozen,
+    show_case,
+    texts_of,
+)
+from bot.registry import registry
+from bot.turn import Turn
+from domain.agencies import Agency
+from domain.case_rules import personnummer_refusal
+from domain.choices import parse_choice
+from domain.refusal import Refusal
+from store.models import CaseMember, SspfCase
+from store.queries.audit import display_names
+from store.queries.cases import add_contact, add_member, contacts_of, find_member
+from store.queries.consent import GUARDIAN, YOUTH
+
+MEMBER_FIELDS = ("agency", "person", "aad_id", "member_name")
+CONTACT_FIELDS = ("contact_kind", "contact_name", "contact_email", "contact_phone")
+NAME_MAX = 200
+KNOWN_PEOPLE_LIMIT = 25
+
+_AAD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@\-]{0,63}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[\d\s\-()]{6,20}$")
+
+
+async def known_people(turn: Turn) -> list[tuple[str, str]]:
+    """Professionals already on some team of this tenant: ready choices next to the directory search."""
+    rows = await turn.session.execute(
+        select(CaseMember.aad_object_id, CaseMember.display_name)
+        .join(SspfCase, SspfCase.id == CaseMember.case_id)
+        .where(SspfCase.tenant_id == turn.tenant_id)
+        .order_by(CaseMember.added_at.desc())
+        .limit(200)
+    )
+    seen: dict[str, str] = {}
+    for aad, name in rows:
+        seen.setdefault(aad, name)
+    return sorted(seen.items(), key=lambda item: item[1].casefold())[:KNOWN_PEOPLE_LIMIT]
+
+
+async def show_form(
+    turn: Turn, case: SspfCase, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None
+) -> None:
+    card = team_form(
+        turn.t, case.id, case.code, known_people=await known_people(turn), values=values, errors=errors
+    )
+    if values is None:
+        turn.show(card, summary=turn.t("team_form.title", code=case.code))
+    else:
+        turn.replace(card)
+
+
+@registry.verb(
+    "team.form",
+    "lägg till i teamet",
+    "teamet",
+    case="read",
+    coordinator=True,
+    personal=True,
+    help_key="help.cmd.team",
+)
+async def team(turn: Turn) -> None:
+    case = turn.case
+    assert case is not None
+    if refuse_if_frozen(turn, case):
+        return
+    await show_form(turn, case)
+
+
+def _text(turn: Turn, name: str) -> str:
+    value = turn.data.get(name)
+    return " ".join(str(value).split()) if isinstance(value, str | int) else ""
+
+
+async def _name_of(turn: Turn, aad_id: str) -> str | None:
+    """A picked person's name: from the directory (if a lookup is configured) or what the bot knows."""
+    lookup = turn.services.extras.get("user_name_lookup")
+    if lookup is not None:
+        try:
+            name = await lookup(aad_id)
+            if name:
+                return str(name)
+        except Exception:  # the directory is a convenience; typing the name still works
+            pass
+    return (await display_names(turn.session, turn.tenant_id, [aad_id])).get(aad_id)
+
+
+@registry.verb("team.add_member", case="write", coordinator=True, personal=True)
+async def add_professional(turn: Turn) -> None:
+    case = turn.case
+    assert case is not None
+    if refuse_if_frozen(turn, case):
+        return
+    errors: dict[str, Refusal] = {}
+    agency_text = _text(turn, "agency")
+    agency = parse_choice(Agency, agency_text) if agency_text else None
+    if not agency_text:
+        errors["agency"] = Refusal("team.agency_required")
+    elif agency is None:
+        errors["agency"] = Refusal("team.agency_unknown", {"value": agency_text[:40]})
+
+    picked, typed = _text(turn, "person"), _text(turn, "aad_id")
+    aad_id = picked or typed
+    if not aad_id:
+        errors["person"] = Refusal("team.person_required")
+    elif not _AAD_ID.match(aad_id):
+        errors["person" if picked else "aad_id"] = Refusal("team.aad_invalid")
+
+    name = _text(turn, "member_name")[:NAME_MAX]
+    if not errors and not name:
+        name = await _name_of(turn, aad_id) or ""
+        if not name:
+            errors["member_name"] = Refusal("team.name_required")
+    for field_name in personnummer_fields({k: turn.data.get(k) for k in MEMBER_FIELDS}):
+        errors[field_name] = personnummer_refusal(field_name)
+
+    if errors:
+        turn.case_audit = "read"
+        kept = {
+            k: turn.data.get(k)
+            for k in MEMBER_FIELDS
+            if k not in errors or errors[k].key != "privacy.personnummer_refused"
+        }
+        kept.update({k: turn.data.get(k) for k in CONTACT_FIELDS})
+        await show_form(turn, case, kept, texts_of(turn, errors))
+        return
+
+    assert agency is not None
+    if await find_member(turn.session, case.id, aad_id) is not None:
+        turn.case_audit = "read"
+        turn.say("team.already_member", name=name)
+        return
+    await add_member(turn.session, case, aad_id=aad_id, name=name, agency=agency.value, added_by=turn.user_id)
+    turn.audit("member", "create", member=aad_id, agency=agency.value)
+    turn.say("team.member_added", name=name, agency=turn.t(f"agency.{agency.value}"), code=case.code)
+    notify_team(turn, case, [aad_id], "notice.added_to_team")
+    await show_case(turn, case, replace=True)
+
+
+@registry.verb("team.add_contact", case="write", coordinator=True, personal=True)
+async def add_external(turn: Turn) -> None:
+    case = turn.case
+    assert case is not None
+    if refuse_if_frozen(turn, case):
+        return
+    errors: dict[str, Refusal] = {}
+    kind = _text(turn, "contact_kind")
+    if kind not in (GUARDIAN, YOUTH):
+        errors["contact_kind"] = Refusal("team.contact_kind_required")
+    name = _text(turn, "contact_name")
+    if not name:
+        errors["contact_name"] = Refusal("team.contact_name_required")
+    elif len(name) > NAME_MAX:
+        errors["contact_name"] = Refusal("team.contact_name_too_long", {"max_length": NAME_MAX})
+    email = _text(turn, "contact_email").replace(" ", "") or None
+    if email and not _EMAIL.match(email):
+        errors["contact_email"] = Refusal("team.email_invalid")
+    phone = _text(turn, "contact_phone") or None
+    if phone and not _PHONE.match(phone):
+        errors["contact_phone"] = Refusal("team.phone_invalid")
+    if kind == GUARDIAN and not email and not phone and "contact_email" not in errors:
+        errors["contact_email"] = Refusal("team.guardian_needs_reach")
+    if kind == YOUTH and any(c.kind == YOUTH for c in await contacts_of(turn.session, case.id)):
+        errors["contact_kind"] = Refusal("team.youth_exists")
+    tainted = personnummer_fields({k: turn.data.get(k) for k in CONTACT_FIELDS})
+    for field_name in tainted:
+        errors[field_name] = personnummer_refusal(field_name)
+
+    if errors:
+        turn.case_audit = "read"
+        kept = {k: turn.data.get(k) for k in CONTACT_FIELDS if k not in tainted}
+        kept.update({k: turn.data.get(k) for k in MEMBER_FIELDS})
+        await show_form(turn, case, kept, texts_of(turn, errors))
+        return
+
+    contact = await add_contact(
+        turn.session, case, kind=kind, name=name, email=email, phone=phone, added_by=turn.user_id
+    )
+    turn.audit("contact", "create", contact_id=contact.id, kind=kind)
+    labels = contact_labels(turn, await contacts_of(turn.session, case.id))
+    turn.say("team.contact_added", label=labels[contact.id], code=case.code)
+    await show_case(turn, case, replace=True)

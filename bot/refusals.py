@@ -1,0 +1,22 @@
+"""Turning ``domain.refusal.Refusal`` objects into the Swedish sentence a user reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from bot.i18n import Translator
+from domain.refusal import Refusal
+
+
+def refusal_text(t: Translator, refusal: Refusal) -> str:
+    """The catalog text, with an ``agency`` parameter shown by its label ("polis" → "Polis")."""
+    params: dict[str, Any] = dict(refusal.params)
+    agency = params.get("agency")
+    if isinstance(agency, str) and t.has(f"agency.{agency}"):
+        params["agency"] = t(f"agency.{agency}")
+    return t(refusal.key, **params)
+
+
+def refusal_texts(t: Translator, refusals: Iterable[Refusal]) -> list[str]:
+    return [refusal_text(t, r) for r in refusals]
