@@ -168,6 +168,15 @@ class SspfBot(TeamsActivityHandler):
         if any(m.id == bot_id for m in members_added):
             await self.dispatch(turn_context, registry.routes["help"], data={"welcome": True})
 
+    async def on_teams_members_added_dispatch(  # type: ignore[override]
+        self, members_added: list[ChannelAccount], team_info: Any, turn_context: TurnContext
+    ) -> None:
+        """botbuilder looks each added *user* up with ``TeamsInfo.get_member``, which needs a connector
+        client our fast adapter does not provide (a personal install lists user + bot: every install
+        failed). The welcome needs no lookup: take the accounts as Teams sent them."""
+        members = [TeamsChannelAccount().deserialize(m.serialize()) for m in members_added]
+        await self.on_teams_members_added(members, team_info, turn_context)
+
     async def on_teams_members_added(  # type: ignore[override]
         self, teams_members_added: list[TeamsChannelAccount], team_info: Any, turn_context: TurnContext
     ) -> None:
