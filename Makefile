@@ -38,6 +38,7 @@ screenshots: $(STAMP) $(NODE_STAMP)
 	mkdir -p build
 	$(PY) tools/sample_cards.py > build/cards.json
 	node tools/render_cards.js build/cards.json build/screenshots/
+	$(PY) -m tests.e2e.screenshots --out build/screenshots/playground
 
 bench: $(STAMP)
 	$(PY) -m bench.throughput

@@ -8,6 +8,7 @@ events and member changes arrive where botbuilder users expect them.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -22,6 +23,7 @@ from bot.registry import Route, registry
 from bot.services import Services
 from bot.state_storage import current_session
 from bot.turn import Turn
+from bot.wire import to_json
 from store.queries.conversations import first_time, save_reference
 
 log = logging.getLogger(__name__)
@@ -79,8 +81,13 @@ class SspfBot(TeamsActivityHandler):
             await self._answer_invoke(turn)
 
     async def _remember_conversation(self, turn: Turn) -> None:
-        reference = TurnContext.get_conversation_reference(turn.activity).serialize()
-        fingerprint = hash(repr(sorted(reference.items(), key=lambda kv: kv[0])))
+        # A stored reference addresses the conversation, not the message that happened to be last:
+        # without the incoming activity's id it changes only when the addressing does, so the upsert
+        # runs once per conversation and process instead of on every turn. (Proactive sends never used
+        # that id: a continuation activity gets a fresh one.)
+        reference = to_json(TurnContext.get_conversation_reference(turn.activity))
+        reference.pop("activityId", None)
+        fingerprint = hash(json.dumps(reference, sort_keys=True))
         if self._known_refs.get(turn.conversation_id) == fingerprint:
             return
         await save_reference(
@@ -160,6 +167,15 @@ class SspfBot(TeamsActivityHandler):
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
         if any(m.id == bot_id for m in members_added):
             await self.dispatch(turn_context, registry.routes["help"], data={"welcome": True})
+
+    async def on_teams_members_added_dispatch(  # type: ignore[override]
+        self, members_added: list[ChannelAccount], team_info: Any, turn_context: TurnContext
+    ) -> None:
+        """botbuilder looks each added *user* up with ``TeamsInfo.get_member``, which needs a connector
+        client our fast adapter does not provide (a personal install lists user + bot: every install
+        failed). The welcome needs no lookup: take the accounts as Teams sent them."""
+        members = [TeamsChannelAccount().deserialize(m.serialize()) for m in members_added]
+        await self.on_teams_members_added(members, team_info, turn_context)
 
     async def on_teams_members_added(  # type: ignore[override]
         self, teams_members_added: list[TeamsChannelAccount], team_info: Any, turn_context: TurnContext

@@ -231,7 +231,7 @@ async def test_in_a_group_chat_a_case_shows_code_and_status_only(bot):
         assert "actions" not in reply.card
 
 
-async def test_closing_a_case_stops_reminders_and_flags_meetings_and_tells_the_team(bot):
+async def test_closing_a_case_stops_reminders_and_cancels_meetings_and_tells_the_team(bot):
     code, case_id = await open_case_with_team(bot)
     await bot.say(POLICE, acts.personal(POLICE), "hjälp")  # the police officer has a 1:1 chat with the bot
     now = datetime.now(UTC)
@@ -251,7 +251,7 @@ async def test_closing_a_case_stops_reminders_and_flags_meetings_and_tells_the_t
     assert done.texts[0] == f"**{code}** är avslutat. 1 påminnelser stoppades och 1 kommande möten ställs in."
     assert "Avslutat" in card_text(done.card) and "Målen är uppnådda" in card_text(done.card)
     async with bot.services.db.session() as session:
-        assert await session.scalar(select(Meeting.status)) == "cancel_pending"
+        assert await session.scalar(select(Meeting.status)) == "cancelled"  # cancelled in the calendar
         assert await session.scalar(select(Reminder.state)) == "cancelled"
     case = await case_row(bot, code)
     assert case.status == "closed" and case.closing_reason == "mal_uppnatt" and case.closed_at is not None

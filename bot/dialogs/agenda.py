@@ -31,6 +31,7 @@ from bot.cards.agenda import (
 )
 from bot.proactive import card_message
 from bot.protokoll import deliver_document, protokoll_view
+from bot.refusals import refusal_text
 from bot.registry import registry
 from bot.turn import Turn
 from domain.actions import ActionStatus, change_action_status, validate_action
@@ -48,13 +49,14 @@ from domain.agenda import (
     load_templates,
 )
 from domain.choices import parse_choice, parse_iso_date
-from domain.consent import check_consent, covered_agencies
 from domain.personnummer import contains_personnummer
 from domain.refusal import Refusal
 from store.models import ActionItem, AgendaRun, SspfCase
 from store.queries import actions as action_q
 from store.queries import agenda as q
 from store.queries.access import find_case, may_see
+from store.queries.agenda import consent_allows
+from store.queries.consent import agencies_covered, consent_decision
 
 log = logging.getLogger(__name__)
 INDIVIDUAL_KINDS = frozenset({MeetingType.INDIVIDUELL.value, MeetingType.UPPFOLJNING.value})
@@ -71,10 +73,7 @@ def _today(turn: Turn) -> date:
 
 
 def _refusal_text(turn: Turn, refusal: Refusal) -> str:
-    params = dict(refusal.params)
-    if "agency" in params:
-        params["agency"] = agency_label(turn.t, str(params["agency"]))
-    return turn.t(refusal.key, **params)
+    return refusal_text(turn.t, refusal)
 
 
 def _int(value: Any) -> int | None:
@@ -210,9 +209,8 @@ async def build_view(
         ]
         view.team = await _people_choices(turn, run)
     elif step.kind is StepKind.CONFIRM and case is not None:
-        records, guardians = await q.consent_state(turn.session, case.id)
-        if check_consent(records, guardians, [], _today(turn)).allowed:
-            covered = covered_agencies(records, guardians, _today(turn))
+        if (await consent_decision(turn.session, case.id, [], _today(turn))).allowed:
+            covered = await agencies_covered(turn.session, case.id, _today(turn))
             view.consent_agencies = sorted(a.value for a in covered)
     return view
 
@@ -447,8 +445,7 @@ async def _case_refusal(turn: Turn, case: SspfCase, template_key: str) -> str | 
     """No individual-level meeting without consent, and nothing at all once the family withdrew."""
     if case.status != "open":
         return turn.t("agenda.case_not_open", code=case.code)
-    records, guardians = await q.consent_state(turn.session, case.id)
-    decision = check_consent(records, guardians, [], _today(turn))
+    decision = await consent_decision(turn.session, case.id, [], _today(turn))
     if not decision.allowed and (template_key in INDIVIDUAL_KINDS or decision.must_pause):
         reasons = " ".join(_refusal_text(turn, r) for r in decision.refusals)
         return turn.t("agenda.no_consent", code=case.code, reasons=reasons)
@@ -598,7 +595,7 @@ async def save_entry(turn: Turn) -> None:
         if agency is None:
             errors["agency"] = turn.t("agenda.agency_required")
         if run.case_id and agency and "entry" not in errors and text:
-            if not await q.consent_allows(turn.session, run.case_id, [agency], _today(turn)):
+            if not await consent_allows(turn.session, run.case_id, [agency], _today(turn)):
                 errors["entry"] = turn.t("agenda.agency_not_in_consent", agency=agency_label(turn.t, agency))
     elif step.kind is StepKind.INDIVIDUAL_CASES:
         cases = {c.id: c for c in await q.consented_cases(turn.session, turn.tenant_id, _today(turn))}
@@ -610,7 +607,7 @@ async def save_entry(turn: Turn) -> None:
         step_key = f"{step.key}#{case_id}"
         if agency is None:
             errors["agency"] = turn.t("agenda.agency_required")
-        elif text and not await q.consent_allows(turn.session, case_id, [agency], _today(turn)):
+        elif text and not await consent_allows(turn.session, case_id, [agency], _today(turn)):
             errors[field] = turn.t("agenda.agency_not_in_consent", agency=agency_label(turn.t, agency))
     elif step.kind is StepKind.NEXT_MEETING:
         raw = str(turn.data.get("next_on") or "").strip()
@@ -696,7 +693,7 @@ async def add_action(turn: Turn) -> None:
         else:
             errors["a_responsible"] = turn.t("agenda.responsible_pick")
     if run.case_id and "agency" in clean and "a_agency" not in errors:
-        if not await q.consent_allows(turn.session, run.case_id, [clean["agency"].value], _today(turn)):
+        if not await consent_allows(turn.session, run.case_id, [clean["agency"].value], _today(turn)):
             errors["a_agency"] = turn.t(
                 "agenda.agency_not_in_consent", agency=agency_label(turn.t, clean["agency"])
             )

@@ -57,7 +57,7 @@ from graph.errors import GraphError, GraphPermissionError, GraphUnavailable
 from graph.local_calendar import LocalCalendar
 from store.models import Meeting, SspfCase
 from store.queries.access import find_case, is_member
-from store.queries.booking_consent import interim_consent_decision
+from store.queries.consent import individual_work_decision
 from store.queries.meeting_cases import (
     Guest,
     TeamMember,
@@ -353,7 +353,7 @@ async def _check(
         ready.append(Invitee(address, f"role:guest:{n}", None, None, external=True))
     if case is not None and "start_utc" in clean and not errors:
         on = clean["start_utc"].astimezone(STOCKHOLM).date()
-        decision = await interim_consent_decision(turn.session, case.id, sorted(agencies), on)
+        decision = await individual_work_decision(turn.session, case, sorted(agencies), on)
         notices += [refusal_text(t, r) for r in decision.refusals]
         turn.audit("consent", "read", case_id=case.id, allowed=decision.allowed)
     if errors or notices or kind is None or "start_utc" not in clean:

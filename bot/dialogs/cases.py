@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
+from bot.booking_service import cancel_pending_meetings
 from bot.cards.cases import (
     CaseRow,
     CaseView,
@@ -35,6 +36,7 @@ from domain.refusal import Refusal
 from store.models import AuditEvent, SspfCase
 from store.queries.audit import case_trail, display_names
 from store.queries.cases import (
+    Stopped,
     cases_visible_to,
     contacts_of,
     create_case,
@@ -187,6 +189,16 @@ async def show_case(turn: Turn, case: SspfCase, *, replace: bool = False) -> Non
 # --- nytt ärende ------------------------------------------------------------------------------------------
 
 
+async def stop_case(turn: Turn, case: SspfCase) -> Stopped:
+    """Closing or withdrawal stops everything at once: reminders are cancelled and meetings flagged in
+    this turn's transaction, and once it has committed the calendar cancellations go out."""
+    stopped = await stop_case_activity(turn.session, case)
+    if stopped.meetings_flagged:
+        services = turn.services
+        turn.later(lambda: cancel_pending_meetings(services))
+    return stopped
+
+
 @registry.verb(
     "case.new",
     "nytt ärende",
@@ -296,7 +308,7 @@ async def close(turn: Turn) -> None:
             turn.say_text(refusal_text(turn.t, outcome))
         return
     _, reason = outcome
-    stopped = await stop_case_activity(turn.session, case)
+    stopped = await stop_case(turn, case)
     await set_status(turn.session, case, CaseStatus.CLOSED, reason=reason.value if reason else None)
     turn.audit("case", "update", status="closed", reason=reason.value if reason else None)
     turn.say(

@@ -16,6 +16,7 @@ from bot.dialogs.cases import (
     refuse_forged,
     refuse_if_frozen,
     show_case,
+    stop_case,
     texts_of,
     today,
 )
@@ -27,7 +28,7 @@ from domain.choices import parse_iso_date
 from domain.consent import validate_consent_entry
 from domain.refusal import Refusal
 from store.models import CaseContact, SspfCase
-from store.queries.cases import contacts_of, members_of, set_status, stop_case_activity
+from store.queries.cases import contacts_of, members_of, set_status
 from store.queries.consent import (
     GUARDIAN,
     active_consents,
@@ -204,7 +205,7 @@ async def withdraw(turn: Turn) -> None:
     assert withdrawn_on is not None
     count = await withdraw_consents(turn.session, active, on=withdrawn_on, by=turn.user_id)
     turn.audit("consent", "update", withdrawn=count, withdrawn_on=withdrawn_on.isoformat())
-    stopped = await stop_case_activity(turn.session, case)
+    stopped = await stop_case(turn, case)
     if case.status == CaseStatus.OPEN.value:
         await set_status(turn.session, case, CaseStatus.PAUSED)
         turn.audit("case", "update", status="paused", reason="consent_withdrawn")

@@ -72,6 +72,9 @@ async def create_action(
     return item
 
 
+CLOSED_STATUSES = ("done", "not_done")
+
+
 async def set_action_status(
     session: AsyncSession, action: ActionItem, status: str, comment: str | None, *, expected_version: int
 ) -> bool:
@@ -80,7 +83,11 @@ async def set_action_status(
         update(ActionItem)
         .where(ActionItem.id == action.id, ActionItem.version == expected_version)
         .values(
-            status=status, status_comment=comment or None, version=ActionItem.version + 1, updated_at=utcnow()
+            status=status,
+            status_comment=comment or None,
+            version=ActionItem.version + 1,
+            updated_at=utcnow(),
+            closed_at=utcnow() if status in CLOSED_STATUSES else None,
         )
         .execution_options(synchronize_session=False)
     )

@@ -17,20 +17,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.agencies import Agency
-from domain.consent import ConsentRecord, check_consent
 from store.models import (
     AgendaAttendee,
     AgendaRun,
-    CaseContact,
     CaseMember,
-    Consent,
     Meeting,
     MeetingParticipant,
     SspfCase,
     StepEntry,
     new_id,
 )
+from store.queries.consent import consent_decision
 from store.types import utcnow
 
 
@@ -283,35 +280,8 @@ async def known_agency(session: AsyncSession, run: AgendaRun, aad_id: str) -> st
 # --- consent --------------------------------------------------------------------------------------
 
 
-async def consent_state(session: AsyncSession, case_id: str) -> tuple[list[ConsentRecord], list[str]]:
-    """The case's consent forms and its guardians, as the domain's consent gate takes them."""
-    rows = (await session.scalars(select(Consent).where(Consent.case_id == case_id))).all()
-    guardians = (
-        await session.scalars(
-            select(CaseContact.id).where(CaseContact.case_id == case_id, CaseContact.kind == "guardian")
-        )
-    ).all()
-    records = []
-    for row in rows:
-        agencies = frozenset(Agency(a) for a in row.agencies or [] if a in Agency._value2member_map_)
-        records.append(
-            ConsentRecord(
-                guardian_id=row.guardian_id,
-                signed_on=row.signed_on,
-                agencies=agencies,
-                filed_at=row.filed_at,
-                valid_until=row.valid_until,
-                withdrawn_on=row.withdrawn_on,
-            )
-        )
-    return records, list(guardians)
-
-
 async def consent_allows(session: AsyncSession, case_id: str, agencies: Sequence[str], on: date) -> bool:
-    records, guardians = await consent_state(session, case_id)
-    return check_consent(
-        records, guardians, [Agency(a) for a in agencies if a in Agency._value2member_map_], on
-    ).allowed
+    return (await consent_decision(session, case_id, agencies, on)).allowed
 
 
 async def consented_cases(

@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.agencies import CaseStatus
 from domain.case_code import format_case_code
-from store.models import CaseContact, CaseCounter, CaseMember, Meeting, Reminder, SspfCase
+from store.models import CaseContact, CaseCounter, CaseMember, Reminder, SspfCase
+from store.queries.meetings import mark_case_meetings_cancel_pending
 from store.types import utcnow
 
-ACTIVE_MEETING_STATES = ("pending", "booked")
 ACTIVE_REMINDER_STATES = ("pending", "claimed")
 
 
@@ -160,17 +160,7 @@ async def stop_case_activity(
     """Flag upcoming meetings ``cancel_pending`` (the booking flow cancels them in Graph) and cancel
     pending reminders, in the caller's transaction: withdrawal and closing stop everything at once."""
     now = now or utcnow()
-    meetings = await session.execute(
-        update(Meeting)
-        .where(
-            Meeting.tenant_id == case.tenant_id,
-            Meeting.case_id == case.id,
-            Meeting.status.in_(ACTIVE_MEETING_STATES),
-            Meeting.end_at > now,
-        )
-        .values(status="cancel_pending", updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    meetings = await mark_case_meetings_cancel_pending(session, case.id)
     reminders = await session.execute(
         update(Reminder)
         .where(
@@ -181,7 +171,7 @@ async def stop_case_activity(
         .values(state="cancelled", last_error="case stopped")
         .execution_options(synchronize_session=False)
     )
-    return Stopped(meetings.rowcount or 0, reminders.rowcount or 0)
+    return Stopped(meetings, reminders.rowcount or 0)
 
 
 async def set_status(
