@@ -20,6 +20,7 @@ from domain.actions import ActionStatus, change_action_status, postpone
 from domain.refusal import Refusal
 from domain.worktime import to_local
 from store.models import ActionItem, Reminder
+from store.queries.actions import closed_at_for
 from store.queries.reminders import reminders_for, replan_for_action
 
 STATUS_OPS = {
@@ -61,6 +62,7 @@ async def act_on_reminder(turn: Turn) -> None:
             )
             return
         action.status = outcome.value
+        action.closed_at = closed_at_for(action.status, now)
         if comment:
             action.status_comment = comment
         note = turn.t(f"reminders.outcome_{op}")
