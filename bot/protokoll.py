@@ -42,21 +42,6 @@ def _status(t: Translator, status: str) -> str:
     return t(f"action_status.{status}") if status in ActionStatus._value2member_map_ else status
 
 
-def _action_view(item) -> ActionView:
-    return ActionView(
-        id=item.id,
-        kind=item.kind,
-        text=item.text,
-        agency=item.agency,
-        responsible=item.responsible_name,
-        due_on=item.due_on.isoformat(),
-        follow_up_on=item.follow_up_on.isoformat() if item.follow_up_on else None,
-        status=item.status,
-        comment=item.status_comment,
-        version=item.version,
-    )
-
-
 async def protokoll_view(
     session: AsyncSession, t: Translator, run: AgendaRun, *, tz: ZoneInfo
 ) -> ProtokollView:
@@ -105,7 +90,7 @@ async def protokoll_view(
         else:
             lines = [t("agenda.confirmed_by", author=e.author_name) for e in mine]
         sections.append((step.title, lines))
-    actions = [_action_view(a) for a in await action_q.actions_of_run(session, run.id)]
+    actions = [ActionView.of(a) for a in await action_q.actions_of_run(session, run.id)]
     return ProtokollView(
         run_id=run.id,
         title=template.title,

@@ -31,6 +31,7 @@ from bot.i18n import Translator
 from domain.actions import ActionKind, ActionStatus
 from domain.agencies import Agency
 from domain.agenda import AgendaStep, StepKind
+from store.models import ActionItem
 
 ENTRY_MAX = 600  # characters per written entry; the card says so next to the field
 CARD_BUDGET = 26 * 1024  # below Teams' and our 28 KB budget, leaving room for the activity wrapper
@@ -58,6 +59,21 @@ class ActionView:
     status: str
     comment: str | None
     version: int
+
+    @classmethod
+    def of(cls, item: ActionItem) -> ActionView:
+        return cls(
+            id=item.id,
+            kind=item.kind,
+            text=item.text,
+            agency=item.agency,
+            responsible=item.responsible_name,
+            due_on=item.due_on.isoformat(),
+            follow_up_on=item.follow_up_on.isoformat() if item.follow_up_on else None,
+            status=item.status,
+            comment=item.status_comment,
+            version=item.version,
+        )
 
 
 @dataclass

@@ -51,7 +51,7 @@ from domain.agenda import (
 from domain.choices import parse_choice, parse_iso_date
 from domain.personnummer import contains_personnummer
 from domain.refusal import Refusal
-from store.models import ActionItem, AgendaRun, SspfCase
+from store.models import AgendaRun, SspfCase
 from store.queries import actions as action_q
 from store.queries import agenda as q
 from store.queries.access import find_case, may_see
@@ -137,21 +137,6 @@ def _kept_inputs(turn: Turn, names: tuple[str, ...] | None = None) -> dict[str, 
 # --- building the views ---------------------------------------------------------------------------
 
 
-def _action_view(turn: Turn, item: ActionItem) -> ActionView:
-    return ActionView(
-        id=item.id,
-        kind=item.kind,
-        text=item.text,
-        agency=item.agency,
-        responsible=item.responsible_name,
-        due_on=item.due_on.isoformat(),
-        follow_up_on=item.follow_up_on.isoformat() if item.follow_up_on else None,
-        status=item.status,
-        comment=item.status_comment,
-        version=item.version,
-    )
-
-
 async def build_view(
     turn: Turn,
     run: AgendaRun,
@@ -200,13 +185,9 @@ async def build_view(
             ]
             view.cases.append(CaseNotes(c.id, c.code, notes))
     elif step.kind is StepKind.ACTION_REVIEW:
-        view.review_actions = [
-            _action_view(turn, a) for a in await action_q.actions_to_review(turn.session, run)
-        ]
+        view.review_actions = [ActionView.of(a) for a in await action_q.actions_to_review(turn.session, run)]
     elif step.kind is StepKind.NEW_ACTIONS:
-        view.new_actions = [
-            _action_view(turn, a) for a in await action_q.actions_of_run(turn.session, run.id)
-        ]
+        view.new_actions = [ActionView.of(a) for a in await action_q.actions_of_run(turn.session, run.id)]
         view.team = await _people_choices(turn, run)
     elif step.kind is StepKind.CONFIRM and case is not None:
         if (await consent_decision(turn.session, case.id, [], _today(turn))).allowed:
