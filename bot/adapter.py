@@ -18,6 +18,7 @@ from botbuilder.core.conversation_reference_extension import get_continuation_ac
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference, ResourceResponse
 
 from bot.connector import ConnectorClient
+from bot.wire import to_json as activity_json
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +71,14 @@ class FastAdapter(BotAdapter):
                 responses.append(ResourceResponse(id=""))
                 continue
             activity.id = None
-            body = activity.serialize()
+            body = activity_json(activity)
             new_id = await self.connector.send(activity.service_url, activity.conversation.id, body)
             responses.append(ResourceResponse(id=new_id or ""))
         return responses
 
     async def update_activity(self, context: TurnContext, activity: Activity) -> ResourceResponse:
         await self.connector.update(
-            activity.service_url, activity.conversation.id, activity.id, activity.serialize()
+            activity.service_url, activity.conversation.id, activity.id, activity_json(activity)
         )
         return ResourceResponse(id=activity.id)
 

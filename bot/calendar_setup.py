@@ -9,7 +9,8 @@ server with a stub credential; then nothing here builds, warms up or closes one.
 - ``calendar``: the ``CalendarBackend``;
 - ``calendar_organizer``: a shared organiser mailbox (``GRAPH_ORGANIZER_ID``) or None, meaning meetings are
   organised from the booking coordinator's own mailbox;
-- ``install_for_user``: ``install_bot_for_user`` (``bot.proactive`` uses it to open 1:1 chats).
+- ``install_for_user``: ``install_bot_for_user`` (``bot.proactive`` uses it to open 1:1 chats);
+- ``user_name_lookup``: a picked person's display name from the directory (the people picker sends ids).
 """
 
 from __future__ import annotations
@@ -52,6 +53,12 @@ async def start_calendar(services: Services) -> None:
     extras.setdefault("calendar_organizer", None)
     calendar = extras["calendar"]
     extras.setdefault("install_for_user", calendar.install_bot_for_user)
+
+    async def user_name(aad_id: str) -> str | None:
+        user = await calendar.get_user(aad_id)
+        return user.display_name if user else None
+
+    extras.setdefault("user_name_lookup", user_name)
     tasks: list[asyncio.Task[None]] = extras.setdefault(TASKS, [])
     if calendar.sends_real_invitations and extras.get("calendar_owned"):
         from graph.client import warm_up

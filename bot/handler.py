@@ -8,6 +8,7 @@ events and member changes arrive where botbuilder users expect them.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -22,6 +23,7 @@ from bot.registry import Route, registry
 from bot.services import Services
 from bot.state_storage import current_session
 from bot.turn import Turn
+from bot.wire import to_json
 from store.queries.conversations import first_time, save_reference
 
 log = logging.getLogger(__name__)
@@ -79,8 +81,13 @@ class SspfBot(TeamsActivityHandler):
             await self._answer_invoke(turn)
 
     async def _remember_conversation(self, turn: Turn) -> None:
-        reference = TurnContext.get_conversation_reference(turn.activity).serialize()
-        fingerprint = hash(repr(sorted(reference.items(), key=lambda kv: kv[0])))
+        # A stored reference addresses the conversation, not the message that happened to be last:
+        # without the incoming activity's id it changes only when the addressing does, so the upsert
+        # runs once per conversation and process instead of on every turn. (Proactive sends never used
+        # that id: a continuation activity gets a fresh one.)
+        reference = to_json(TurnContext.get_conversation_reference(turn.activity))
+        reference.pop("activityId", None)
+        fingerprint = hash(json.dumps(reference, sort_keys=True))
         if self._known_refs.get(turn.conversation_id) == fingerprint:
             return
         await save_reference(

@@ -13,6 +13,8 @@ from aiohttp import web
 from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError
 
+from bot.wire import from_json
+
 NEEDS_CONVERSATION = frozenset(
     {
         "message",
@@ -57,6 +59,6 @@ async def read_activity(request: web.Request, max_bytes: int) -> Activity:
         ):
             raise bad_request("activity has no serviceUrl")
     try:
-        return Activity().deserialize(body)
+        return from_json(Activity, body)
     except (DeserializationError, TypeError, ValueError, AttributeError):
         raise bad_request("activity does not match the Bot Framework schema") from None

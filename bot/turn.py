@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards.elements import message_activity
 from bot.i18n import Translator
+from bot.wire import from_json
 from store.models import AuditEvent
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ class Turn:
         self.outbox.append(lambda: self.context.send_activity(activity))
 
     def show(self, card: dict[str, Any], *, summary: str | None = None) -> None:
-        activity = Activity().deserialize(message_activity(card, summary=summary))
+        activity = from_json(Activity, message_activity(card, summary=summary))
         self.outbox.append(lambda: self.context.send_activity(activity))
 
     def replace(self, card: dict[str, Any]) -> None:
@@ -89,7 +90,7 @@ class Turn:
         if not message_id:
             self.show(card)
             return
-        activity = Activity().deserialize(message_activity(card))
+        activity = from_json(Activity, message_activity(card))
         activity.id = message_id
         self.outbox.append(lambda: self._update(activity))
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+SQLITE_WRITER_WAIT = 30.0  # seconds, as SQLite's own busy_timeout below
+_holds_writer: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "sspf_holds_sqlite_writer", default=False
+)
 
 
 def normalize_url(url: str) -> str:
@@ -54,6 +61,7 @@ class Database:
         self.url = normalize_url(url)
         self.engine = make_engine(self.url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._writer = asyncio.Lock() if self.url.startswith("sqlite") else None
 
     @property
     def dialect(self) -> str:
@@ -66,8 +74,24 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session, session.begin():
-            yield session
+        if self._writer is None or _holds_writer.get():
+            async with self.sessions() as session, session.begin():
+                yield session
+            return
+        # SQLite has one writer at a time, and a writer that finds the lock taken polls it with
+        # growing sleeps (busy_timeout): under concurrent turns that made p99 seconds long. Queueing
+        # this process's transactions here instead hands the lock over as soon as it is free; SQLite's
+        # own lock still guards against other processes. A transaction opened inside one that already
+        # holds the lock (same task or a task it started) skips the queue and behaves as before.
+        async with asyncio.timeout(SQLITE_WRITER_WAIT):
+            await self._writer.acquire()
+        token = _holds_writer.set(True)
+        try:
+            async with self.sessions() as session, session.begin():
+                yield session
+        finally:
+            _holds_writer.reset(token)
+            self._writer.release()
 
     async def ping(self) -> bool:
         from sqlalchemy import text

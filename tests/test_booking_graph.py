@@ -422,3 +422,13 @@ async def test_consent_withdrawal_cancels_in_graph(gbot, graph_server):
     assert graph_server.live_events() == []
     [row] = await rows(gbot)
     assert row.status == "cancelled"
+
+
+async def test_people_picked_by_id_get_their_name_from_the_directory(gbot, graph_server):
+    """The people picker sends only an Entra id; the team shows the person's name from Graph."""
+    from tests.case_steps import add_professional, register_case
+
+    _, case_id, _ = await register_case(gbot)
+    reply = await add_professional(gbot, case_id, acts.User("aad-kurator", "?"), "skola", typed=False)
+    assert "Kurt Kurator" in card_text(reply.card)
+    assert graph_server.requests_to("GET", r"/users/aad-kurator")

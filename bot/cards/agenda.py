@@ -24,6 +24,7 @@ from bot.cards.elements import (
     input_date,
     input_text,
     new_nonce,
+    people_picker,
     text,
 )
 from bot.i18n import Translator
@@ -35,12 +36,6 @@ ENTRY_MAX = 600  # characters per written entry; the card says so next to the fi
 CARD_BUDGET = 26 * 1024  # below Teams' and our 28 KB budget, leaving room for the activity wrapper
 SHORTEN_STEPS = (None, 400, 200, 100, 50)
 MAX_USER_IDS = 60  # Teams refreshes user-specific views automatically for at most 60 users
-PEOPLE_DATASET = "graph.microsoft.com/users"
-# Teams' people search (``choices.data`` / Data.Query) is Adaptive Cards 1.6 to Microsoft's parser, and
-# every card here is validated as 1.5: off until that is settled, so the responsible person is picked
-# from the case team, the meeting's invitees and who took part. The handler already accepts the
-# Entra object id the people search would send.
-PEOPLE_SEARCH = False
 
 
 @dataclass
@@ -402,15 +397,16 @@ def _new_actions_step(t: Translator, view: AgendaView, cap: int | None) -> list[
         body.append(text(t("agenda.no_new_actions"), isSubtle=True))
 
     kinds = [(k.value, t(f"action_kind.{k.value}")) for k in ActionKind]
-    people = input_choice(
+    # The case team and who took part are ready choices; the search finds anyone in the organisation
+    # (the responsible person need not be in the meeting). Teams documents the picker on
+    # Input.ChoiceSet; the test validator strips it before checking the rest as 1.5.
+    people = people_picker(
         "a_responsible",
         t("agenda.action_responsible"),
         view.team,
         value=_kept(view, "a_responsible"),
+        placeholder=t("agenda.action_responsible_placeholder"),
     )
-    if PEOPLE_SEARCH:
-        people["choices.data"] = {"type": "Data.Query", "dataset": PEOPLE_DATASET}
-    people["placeholder"] = t("agenda.action_responsible_placeholder")
     form: list[Element] = [
         text(t("agenda.new_action_heading"), weight="Bolder"),
         input_choice(

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.cards import elements
 from bot.cards.elements import (
     Element,
     card,
@@ -33,7 +34,6 @@ from domain.agencies import Agency
 from domain.meetings import CASE_KINDS, RECURRENCE_WEEKS, MeetingKind
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-PEOPLE_DATASET = "graph.microsoft.com/users"
 RESPONSES = ("accepted", "tentativelyAccepted", "declined", "none")
 
 
@@ -106,16 +106,14 @@ def _value(view: FormView, key: str) -> str | None:
 
 def people_picker(t: Translator, view: FormView) -> Element:
     """Teams' people picker: an Input.ChoiceSet whose choices come from the tenant directory."""
-    el = input_choice(
+    return elements.people_picker(
         "others",
         t("booking.field.others"),
         view.picked_others,
         value=_value(view, "others"),
         multi=True,
+        placeholder=t("booking.field.others_placeholder"),
     )
-    el["choices.data"] = {"type": "Data.Query", "dataset": PEOPLE_DATASET}
-    el["placeholder"] = t("booking.field.others_placeholder")
-    return el
 
 
 def booking_form_card(t: Translator, view: FormView) -> Element:

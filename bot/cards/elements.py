@@ -122,6 +122,30 @@ def input_choice(
     return el
 
 
+PEOPLE_DATASET = "graph.microsoft.com/users"
+
+
+def people_picker(
+    id_: str,
+    label: str,
+    known: list[tuple[str, str]],
+    value: str | None = None,
+    *,
+    multi: bool = False,
+    placeholder: str | None = None,
+) -> Element:
+    """Teams' people picker: ``Input.ChoiceSet`` with ``choices.data`` (Data.Query) searching the
+    organisation's directory; Teams submits the chosen people's Entra object ids.
+    ``known`` (Entra id, name) pairs are offered as ready choices, and are what clients without the
+    picker (and the Agents Playground) show."""
+    el = input_choice(id_, label, known, value, multi=multi)
+    el["style"] = "filtered"
+    el["choices.data"] = {"type": "Data.Query", "dataset": PEOPLE_DATASET}
+    if placeholder:
+        el["placeholder"] = placeholder
+    return el
+
+
 def field_error(errors: dict[str, str], field: str) -> list[Element]:
     """The Swedish message under a field the user must fix (empty when the field is fine)."""
     return [error_text(errors[field])] if field in errors else []

@@ -20,31 +20,12 @@ from bot.cards.elements import (
     input_choice,
     input_text,
     new_nonce,
+    people_picker,
     submit,
     text,
 )
 from bot.i18n import Translator
 from domain.agencies import Agency
-
-PEOPLE_DATASET = "graph.microsoft.com/users"
-
-
-def people_picker(
-    id_: str, label_text: str, known: list[tuple[str, str]], value: str | None = None
-) -> Element:
-    """Teams' people picker; ``known`` (Entra id, name) pairs are offered as ready choices."""
-    el: Element = {
-        "type": "Input.ChoiceSet",
-        "id": id_,
-        "label": label_text,
-        "choices": [{"title": name, "value": aad} for aad, name in known],
-        "choices.data": {"type": "Data.Query", "dataset": PEOPLE_DATASET},
-        "isMultiSelect": False,
-        "style": "filtered",
-    }
-    if value:
-        el["value"] = value
-    return el
 
 
 def team_form(

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import CaseMember, Coordinator, SspfCase
 
+_COORDINATORS = Coordinator.__table__.c
+# Asked on every turn, so built once, on the table (no ORM compile step) and without an expanding IN
+# (which SQLAlchemy re-renders on every execution).
+_IS_COORDINATOR = select(
+    exists().where(
+        or_(_COORDINATORS.tenant_id == bindparam("tenant"), _COORDINATORS.tenant_id == "*"),
+        _COORDINATORS.aad_object_id == bindparam("aad"),
+    )
+)
+
 
 async def is_coordinator(session: AsyncSession, tenant_id: str, aad_id: str) -> bool:
-    stmt = select(
-        exists().where(Coordinator.tenant_id.in_((tenant_id, "*")), Coordinator.aad_object_id == aad_id)
-    )
-    return bool(await session.scalar(stmt))
+    return bool(await session.scalar(_IS_COORDINATOR, {"tenant": tenant_id, "aad": aad_id}))
 
 
 async def find_case(

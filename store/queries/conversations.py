@@ -64,10 +64,15 @@ async def reference_for(session: AsyncSession, conversation_id: str) -> dict[str
     )
 
 
+# The replay guard runs on every turn: one statement per dialect, built once, on the table.
+_FIRST_TIME = {
+    "postgresql": postgresql.insert(IdempotencyKey.__table__).on_conflict_do_nothing(),
+    "sqlite": sqlite.insert(IdempotencyKey.__table__).on_conflict_do_nothing(),
+}
+
+
 async def first_time(session: AsyncSession, key: str) -> bool:
     """True once per key: Teams re-sends an activity it got no answer to within 15 s."""
-    stmt = (
-        _insert(session, IdempotencyKey).values(key=key[:400], created_at=utcnow()).on_conflict_do_nothing()
-    )
-    result = await session.execute(stmt)
+    stmt = _FIRST_TIME["postgresql" if session.bind.dialect.name == "postgresql" else "sqlite"]
+    result = await session.execute(stmt, {"key": key[:400], "created_at": utcnow()})
     return result.rowcount == 1
