@@ -181,6 +181,12 @@ def test_5_withdrawal_stops_everything_and_tells_the_team_by_code_only(
         time.sleep(0.2)
     content = unfolded(journey.ics)
     assert "METHOD:CANCEL" in content and "STATUS:CANCELLED" in content
+    # ... and the coordinator's meeting card says so when opened again
+    assert journey.meeting_card is not None
+    shown = steps.press(pg, journey.meeting_card, T("booking.action.responses"))
+    steps.wait_card_edit(
+        pg, journey.meeting_card, T("booking.status.cancelled"), since=shown, what="the meeting, cancelled"
+    )
 
     # a new booking for the case is refused, with the reason
     form = steps.open_booking_form_by_text(pg, journey)
