@@ -44,7 +44,9 @@ class Registry:
         def register(handler: Handler) -> Handler:
             if verb in self.routes:
                 raise ValueError(f"verb {verb!r} registered twice")
-            normalized = tuple(normalize_command(p) for p in phrases)
+            normalized = tuple(dict.fromkeys(normalize_command(p) for p in phrases))
+            if "" in normalized:
+                raise ValueError(f"verb {verb!r}: a command phrase normalizes to nothing")
             route = Route(
                 verb=verb, handler=handler, phrases=normalized, label=phrases[0] if phrases else "", **options
             )
