@@ -31,9 +31,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from domain.meetings import RECURRENCE_WEEKS, MeetingKind
+from domain.worktime import STOCKHOLM
 from graph.calendar import Attendee, AttendeeResponse, CalendarBackend, MeetingRequest, Recurrence
 from graph.errors import (
     GraphError,
@@ -48,6 +50,8 @@ from store.queries.meetings import cancel_pending_ids, meeting_by_id, meeting_by
 from store.types import utcnow
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -285,6 +289,26 @@ def _failure(exc: Exception) -> tuple[Outcome, dict[str, Any]]:
     return Outcome("failed", detail=str(exc)), {"status": "failed", "last_error": str(exc)[:2000]}
 
 
+async def _plan_selection_programme(session: AsyncSession, meeting: Meeting) -> None:
+    """Booking the 8-weekly Youngsters/Top 5 selection series starts the programme's own follow-up: a
+    reminder before each selection meeting and the 4-month evaluation for the steering group, to the
+    coordinators and the police and social-services people invited."""
+    from store.queries.reminders import plan_program
+
+    start_on = meeting.start_at.astimezone(STOCKHOLM).date()
+    people = await session.scalars(
+        select(MeetingParticipant.aad_object_id).where(
+            MeetingParticipant.meeting_id == meeting.id,
+            MeetingParticipant.external.is_(False),
+            MeetingParticipant.aad_object_id.is_not(None),
+        )
+    )
+    recipients = [aad for aad in people if aad]
+    await plan_program(
+        session, meeting.tenant_id, meeting.id, start_on, start_on + timedelta(days=365), recipients
+    )
+
+
 async def complete_booking(services: Services, meeting_id: str) -> Outcome:
     """Step 2 and 3 for a ``pending`` row: create in the calendar (same transaction id), record, join chat."""
     row, code = await _load(services, meeting_id)
@@ -317,6 +341,8 @@ async def complete_booking(services: Services, meeting_id: str) -> Outcome:
         withdrawn = current.status == "cancel_pending"  # consent withdrawn while Graph was creating it
         if not withdrawn:
             current.status = "booked"
+            if current.kind == MeetingKind.URVAL.value:
+                await _plan_selection_programme(session, current)
     if withdrawn:
         await _cancel_in_calendar(services, meeting_id, "")
         return Outcome("cancelled", meeting_id)

@@ -52,6 +52,14 @@ class Settings:
     retention_days: int = 365
     housekeeping_hours: float = 6.0
     allowed_service_url_hosts: tuple[str, ...] = ()
+    # Follow-up reminders (bot/reminders/): the dispatcher's wake-ups can be switched off for tests and
+    # benchmarks that drive it themselves; the rows wait in the database either way.
+    reminders: bool = True
+    reminder_interval_s: float = 60.0
+    reminder_lease_s: float = 300.0
+    reminder_tenant_rate: float = 50.0  # Teams: requests per second per app per tenant
+    reminder_conversation_rate: float = 7.0  # Teams: messages per second per conversation
+    reminder_clock_start: str = ""  # ISO instant: pretend the clock started there (demos, benchmarks)
 
     @property
     def local_mode(self) -> bool:
@@ -82,4 +90,10 @@ class Settings:
             escalation_days=int(env.get("SSPF_ESCALATION_DAYS", "3")),
             retention_days=int(env.get("SSPF_RETENTION_DAYS", "365")),
             housekeeping_hours=float(env.get("SSPF_HOUSEKEEPING_HOURS", "6")),
+            reminders=env.get("SSPF_REMINDERS", "on").strip().lower() not in ("off", "0", "false", "no"),
+            reminder_interval_s=float(env.get("SSPF_REMINDER_INTERVAL_S", "60")),
+            reminder_lease_s=float(env.get("SSPF_REMINDER_LEASE_S", "300")),
+            reminder_tenant_rate=float(env.get("SSPF_REMINDER_TENANT_RATE", "50")),
+            reminder_conversation_rate=float(env.get("SSPF_REMINDER_CONVERSATION_RATE", "7")),
+            reminder_clock_start=env.get("SSPF_REMINDER_CLOCK", ""),
         )

@@ -89,6 +89,44 @@ async def send_to_user(
     return await send_to_reference(services, reference, activity)
 
 
+async def send_payload_to_user(
+    services: Services, session: AsyncSession, tenant_id: str, aad_id: str, payload: dict[str, Any]
+) -> Delivery:
+    """``send_to_user`` for an activity that is already a plain dict (e.g. ``message_activity(card)``).
+
+    It skips botbuilder's msrest models: serializing a card-sized ``Activity`` costs ~25 ms of CPU
+    here, which is the whole budget when a reminder run sends thousands of cards.
+    """
+    reference = await personal_reference(session, tenant_id, aad_id)
+    if reference is None:
+        reference = await _create_personal_conversation(services, session, tenant_id, aad_id)
+    if reference is None:
+        return Delivery("no_conversation")
+    return await send_payload_to_reference(services, reference, payload, aad_id=aad_id)
+
+
+async def send_payload_to_reference(
+    services: Services, reference: dict[str, Any], payload: dict[str, Any], *, aad_id: str | None = None
+) -> Delivery:
+    """Send a plain-dict activity into the conversation ``reference`` points at; report what happened."""
+    conversation = reference.get("conversation") or {}
+    body = {
+        **payload,
+        "channelId": reference.get("channelId", "msteams"),
+        "serviceUrl": reference["serviceUrl"],
+        "from": reference.get("bot") or {"id": services.settings.app_id},
+        "recipient": reference.get("user") or {"id": aad_id or ""},
+        "conversation": conversation,
+    }
+    try:
+        activity_id = await services.connector.send(reference["serviceUrl"], conversation["id"], body)
+    except ConnectorError as exc:
+        status = "undeliverable" if exc.permanent else "failed"
+        log.warning("proactive send %s: %s", status, exc)
+        return Delivery(status, error=str(exc)[:500])
+    return Delivery("sent", activity_id=activity_id)
+
+
 async def _create_personal_conversation(
     services: Services, session: AsyncSession, tenant_id: str, aad_id: str
 ) -> dict[str, Any] | None:

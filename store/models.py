@@ -331,6 +331,7 @@ class ActionItem(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[datetime | None]  # when it became klar / ej genomförd (on-time figures)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 

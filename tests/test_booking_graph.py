@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.booking_service import cancel_pending_meetings, reconcile_pending_meetings
 from graph.client import close_graph_client
-from store.models import Meeting
+from store.models import Meeting, Reminder
 from store.queries.meetings import mark_case_meetings_cancel_pending, meeting_by_chat
 from tests.booking_support import (
     POLICE_MEMBER,
@@ -213,6 +213,13 @@ async def test_urval_repeats_every_eight_weeks(gbot, graph_server):
     assert request.body["recurrence"]["pattern"]["interval"] == 8
     assert request.body["recurrence"]["range"]["type"] == "noEnd"
     assert request.body["subject"] == "SSPF: Urval Youngsters/Top 5 (var 8:e vecka)"
+    # the programme's own follow-up starts with it: selection-meeting and 4-month evaluation reminders
+    # for the coordinator and the police and social-services people invited
+    async with gbot.services.db.session() as s:
+        planned = {(r.kind, r.recipient_aad_id) for r in await s.scalars(select(Reminder))}
+    for person in (COORDINATOR.aad, POLICE.aad, SOCIAL.aad):
+        assert ("selection_meeting", person) in planned
+        assert ("evaluation", person) in planned
 
 
 async def test_suggested_times_avoid_busy_people_and_book_in_one_press(gbot, graph_server):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,6 +72,14 @@ async def create_action(
     return item
 
 
+CLOSED_STATUSES = ("done", "not_done")
+
+
+def closed_at_for(status: str, now: datetime) -> datetime | None:
+    """When an action counts as closed (klar / ej genomförd): the steering group's on-time figure."""
+    return now if status in CLOSED_STATUSES else None
+
+
 async def set_action_status(
     session: AsyncSession, action: ActionItem, status: str, comment: str | None, *, expected_version: int
 ) -> bool:
@@ -80,7 +88,11 @@ async def set_action_status(
         update(ActionItem)
         .where(ActionItem.id == action.id, ActionItem.version == expected_version)
         .values(
-            status=status, status_comment=comment or None, version=ActionItem.version + 1, updated_at=utcnow()
+            status=status,
+            status_comment=comment or None,
+            version=ActionItem.version + 1,
+            updated_at=utcnow(),
+            closed_at=closed_at_for(status, utcnow()),
         )
         .execution_options(synchronize_session=False)
     )
@@ -145,3 +157,23 @@ async def actions_to_review(
         stmt = stmt.where(ActionItem.case_id.is_(None), ActionItem.run_id.in_(earlier_runs))
     stmt = stmt.where(earlier, ActionItem.status.in_(OPEN_STATUSES) | reviewed_here)
     return (await session.scalars(stmt.order_by(ActionItem.due_on, ActionItem.id).limit(limit))).all()
+
+
+async def open_actions_for(
+    session: AsyncSession, tenant_id: str, aad_id: str
+) -> list[tuple[ActionItem, str]]:
+    """The open actions someone is responsible for, with their case codes, soonest due first."""
+    from store.models import SspfCase
+
+    rows = await session.execute(
+        select(ActionItem, SspfCase.code)
+        .join(SspfCase, SspfCase.id == ActionItem.case_id)
+        .where(
+            ActionItem.tenant_id == tenant_id,
+            ActionItem.responsible_aad_id == aad_id,
+            ActionItem.status.in_(("open", "in_progress")),
+            SspfCase.status == "open",
+        )
+        .order_by(ActionItem.due_on, ActionItem.created_at)
+    )
+    return [(action, code) for action, code in rows.all()]

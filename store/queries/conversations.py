@@ -58,6 +58,28 @@ async def personal_reference(session: AsyncSession, tenant_id: str, aad_id: str)
     return row
 
 
+async def personal_references(
+    session: AsyncSession, people: set[tuple[str, str]] | list[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The newest 1:1 reference of each (tenant, person), in one query (reminder runs send thousands)."""
+    wanted = set(people)
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    if not wanted:
+        return found
+    rows = await session.execute(
+        select(ConversationRef.tenant_id, ConversationRef.user_aad_id, ConversationRef.reference)
+        .where(
+            ConversationRef.user_aad_id.in_({aad for _, aad in wanted}),
+            ConversationRef.conversation_type == "personal",
+        )
+        .order_by(ConversationRef.updated_at)
+    )
+    for tenant_id, aad, reference in rows:
+        if (tenant_id, aad) in wanted:
+            found[(tenant_id, aad)] = reference  # ordered oldest first: the newest wins
+    return found
+
+
 async def reference_for(session: AsyncSession, conversation_id: str) -> dict[str, Any] | None:
     return await session.scalar(
         select(ConversationRef.reference).where(ConversationRef.conversation_id == conversation_id)

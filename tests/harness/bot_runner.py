@@ -201,5 +201,7 @@ def input_values(card: dict[str, Any]) -> dict[str, Any]:
 
 
 def local_settings(database_url: str, **overrides: Any) -> Settings:
-    base = Settings(database_url=database_url, coordinators=(("*", "aad-coordinator"),))
+    # Reminder wake-ups off: a test drives the dispatcher itself (``run_once(now=...)``), so no
+    # background run on the real clock sends a card into another test's conversation.
+    base = Settings(database_url=database_url, coordinators=(("*", "aad-coordinator"),), reminders=False)
     return dataclasses.replace(base, **overrides)

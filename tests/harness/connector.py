@@ -49,12 +49,16 @@ class Sent:
 
 
 class LoopbackConnector:
-    def __init__(self, *, per_conversation_per_second: int | None = None) -> None:
+    def __init__(
+        self, *, per_conversation_per_second: int | None = None, per_tenant_per_second: int | None = None
+    ) -> None:
         self.sent: list[Sent] = []
         self.faults: deque[Fault] = deque()
         self.status_counts: dict[int, int] = defaultdict(int)
         self.rate = per_conversation_per_second
+        self.tenant_rate = per_tenant_per_second  # Teams: 50 requests/s per app per tenant (off by default)
         self._windows: dict[str, deque[float]] = defaultdict(deque)
+        self._tenant_windows: dict[str, deque[float]] = defaultdict(deque)
         self._ids = itertools.count(1)
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self.runner: web.AppRunner | None = None
@@ -122,7 +126,26 @@ class LoopbackConnector:
         if self.runner is not None:
             await self.runner.cleanup()
 
-    def _fault_for(self, conversation_id: str) -> web.Response | None:
+    @staticmethod
+    def _throttled(window: deque[float], limit: int) -> web.Response | None:
+        now = time.monotonic()
+        while window and now - window[0] >= 1.0:
+            window.popleft()
+        if len(window) >= limit:
+            retry = max(0.05, 1.0 - (now - window[0]))
+            return web.json_response(
+                {"error": {"code": "Throttled"}}, status=429, headers={"Retry-After": f"{retry:.2f}"}
+            )
+        window.append(now)
+        return None
+
+    @staticmethod
+    def _tenant_of(body: dict[str, Any]) -> str:
+        conversation = body.get("conversation") or {}
+        tenant = (body.get("channelData") or {}).get("tenant") or {}
+        return conversation.get("tenantId") or tenant.get("id") or "unknown"
+
+    def _fault_for(self, conversation_id: str, tenant_id: str | None = None) -> web.Response | None:
         if self.faults:
             fault = self.faults[0]
             if fault.conversation in (None, conversation_id):
@@ -133,17 +156,12 @@ class LoopbackConnector:
                 return web.json_response(
                     {"error": {"code": "Injected"}}, status=fault.status, headers=headers
                 )
+        if self.tenant_rate and tenant_id is not None:
+            throttled = self._throttled(self._tenant_windows[tenant_id], self.tenant_rate)
+            if throttled is not None:
+                return throttled
         if self.rate:
-            window = self._windows[conversation_id]
-            now = time.monotonic()
-            while window and now - window[0] >= 1.0:
-                window.popleft()
-            if len(window) >= self.rate:
-                retry = max(0.05, 1.0 - (now - window[0]))
-                return web.json_response(
-                    {"error": {"code": "Throttled"}}, status=429, headers={"Retry-After": f"{retry:.2f}"}
-                )
-            window.append(now)
+            return self._throttled(self._windows[conversation_id], self.rate)
         return None
 
     def _record(self, sent: Sent, status: int) -> None:
@@ -160,22 +178,22 @@ class LoopbackConnector:
     async def _send(self, request: web.Request) -> web.Response:
         conv = request.match_info["conversation_id"]
         self.auth_headers.append(request.headers.get("Authorization"))
-        fault = self._fault_for(conv)
+        body = await request.json()
+        fault = self._fault_for(conv, self._tenant_of(body))
         if fault is not None:
             self.status_counts[fault.status] += 1
             return fault
-        body = await request.json()
         new_id = f"msg-{next(self._ids)}"
         self._record(Sent("POST", conv, new_id, body), 201)
         return web.json_response({"id": new_id}, status=201)
 
     async def _update(self, request: web.Request) -> web.Response:
         conv = request.match_info["conversation_id"]
-        fault = self._fault_for(conv)
+        body = await request.json()
+        fault = self._fault_for(conv, self._tenant_of(body))
         if fault is not None:
             self.status_counts[fault.status] += 1
             return fault
-        body = await request.json()
         self._record(Sent("PUT", conv, request.match_info["activity_id"], body), 200)
         return web.json_response({"id": request.match_info["activity_id"]})
 

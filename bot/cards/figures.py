@@ -1,0 +1,54 @@
+"""The steering group's figures as a card: counts and shares, small numbers suppressed, no names."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.cards.elements import Element, card, facts, heading, text
+from bot.i18n import Translator
+from domain.agencies import CaseStatus, Track
+from domain.figures import Figure, count, median_days, share
+from store.queries.figures import RawFigures
+
+
+def _show(t: Translator, figure: Figure, unit: str = "") -> str:
+    if figure.suppressed:
+        return t("figures.suppressed")
+    if figure.value is None:
+        return "–"
+    return f"{figure.value:g}{unit}"
+
+
+def figures_card(t: Translator, raw: RawFigures, today: date) -> Element:
+    body: list[Element] = heading(t("figures.title"), subtle=t("figures.subtitle", date=today.isoformat()))
+    body.append(text(t("figures.cases"), weight="Bolder", spacing="Medium"))
+    body.append(
+        facts(
+            [
+                (t(f"case_status.{s.value}"), _show(t, count(raw.cases_by_status.get(s.value, 0))))
+                for s in CaseStatus
+            ]
+        )
+    )
+    body.append(text(t("figures.open_by_track"), weight="Bolder", spacing="Medium"))
+    body.append(
+        facts([(t(f"track.{tr.value}"), _show(t, count(raw.open_by_track.get(tr.value, 0)))) for tr in Track])
+    )
+    body.append(text(t("figures.process"), weight="Bolder", spacing="Medium"))
+    body.append(
+        facts(
+            [
+                (t("figures.days_to_first_meeting"), _show(t, median_days(raw.days_signal_to_first_meeting))),
+                (t("figures.actions_open"), _show(t, count(raw.actions_open))),
+                (t("figures.actions_overdue"), _show(t, count(raw.actions_overdue))),
+                (t("figures.actions_closed"), _show(t, count(raw.actions_closed))),
+                (
+                    t("figures.done_on_time"),
+                    _show(t, share(raw.actions_done_on_time, raw.actions_closed), " %"),
+                ),
+                (t("figures.followups_booked"), _show(t, count(raw.followups_booked))),
+            ]
+        )
+    )
+    body.append(text(t("figures.note"), isSubtle=True, size="Small", spacing="Medium"))
+    return card(body)

@@ -1,0 +1,41 @@
+"""``mina åtgärder``: what I have promised to do, overdue first, by case code only."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.cards.elements import Element, card, container, heading, text
+from bot.i18n import Translator
+from store.models import ActionItem
+
+
+def my_actions_card(t: Translator, actions: list[tuple[ActionItem, str]], today: date) -> Element:
+    body: list[Element] = heading(t("my_actions.title"), subtle=t("my_actions.subtitle"))
+    if not actions:
+        body.append(text(t("my_actions.none")))
+        return card(body)
+    for action, code in actions:
+        overdue = action.due_on < today
+        due = (
+            t("my_actions.overdue", due_on=action.due_on.isoformat())
+            if overdue
+            else t("my_actions.due", due_on=action.due_on.isoformat())
+        )
+        status_key = f"action_status.{action.status}"
+        status = t(status_key) if t.has(status_key) else action.status
+        body.append(
+            container(
+                [
+                    text(f"**{code}** · {action.text}"),
+                    text(
+                        f"{due} · {status}",
+                        isSubtle=not overdue,
+                        color="Attention" if overdue else "Default",
+                        spacing="None",
+                    ),
+                ],
+                separator=True,
+            )
+        )
+    body.append(text(t("my_actions.how_to_update"), isSubtle=True, size="Small"))
+    return card(body)
