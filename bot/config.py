@@ -50,6 +50,7 @@ class Settings:
     ics_dir: str = "var/ics"
     escalation_days: int = 3
     retention_days: int = 365
+    documents: str = ""  # teams (file consent upload) | disk; default: disk in local mode, else teams
     housekeeping_hours: float = 6.0
     allowed_service_url_hosts: tuple[str, ...] = ()
     # Follow-up reminders (bot/reminders/): the dispatcher's wake-ups can be switched off for tests and
@@ -67,6 +68,10 @@ class Settings:
     @property
     def local_mode(self) -> bool:
         return not self.app_id
+
+    def __post_init__(self) -> None:
+        if self.documents not in ("teams", "disk"):
+            object.__setattr__(self, "documents", "disk" if self.local_mode else "teams")
 
     @property
     def tz(self) -> ZoneInfo:
@@ -92,6 +97,7 @@ class Settings:
             ics_dir=env.get("SSPF_ICS_DIR", "var/ics"),
             escalation_days=int(env.get("SSPF_ESCALATION_DAYS", "3")),
             retention_days=int(env.get("SSPF_RETENTION_DAYS", "365")),
+            documents=env.get("SSPF_DOCUMENTS", ""),
             housekeeping_hours=float(env.get("SSPF_HOUSEKEEPING_HOURS", "6")),
             reminders=env.get("SSPF_REMINDERS", "on").strip().lower() not in ("off", "0", "false", "no"),
             reminder_interval_s=float(env.get("SSPF_REMINDER_INTERVAL_S", "60")),

@@ -182,6 +182,16 @@ class SspfBot(TeamsActivityHandler):
     ) -> None:
         await self.on_members_added_activity(teams_members_added, turn_context)  # type: ignore[arg-type]
 
+    async def on_teams_file_consent_accept(self, turn_context: TurnContext, response: Any) -> None:
+        """The user said yes to a file: its accept context names the verb that uploads it."""
+        context = response.context if isinstance(response.context, dict) else {}
+        upload_info = response.upload_info.serialize() if response.upload_info else {}
+        await self._dispatch_verb(turn_context, context.get("verb"), {**context, "upload_info": upload_info})
+
+    async def on_teams_file_consent_decline(self, turn_context: TurnContext, response: Any) -> None:
+        turn: Turn = turn_context.turn_state[TURN_KEY]
+        turn.say("file.declined")
+
     async def on_teams_meeting_start_event(
         self, meeting: MeetingStartEventDetails, turn_context: TurnContext
     ) -> None:

@@ -14,13 +14,16 @@ import io
 import logging
 import re
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from botbuilder.schema import Activity, Attachment
 from docx import Document
 from docx.shared import Pt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards.agenda import DECISIONS, ActionView, ProtokollView, agency_label
+from bot.files import consent_attachment, info_attachment, upload
 from bot.i18n import Translator
 from bot.proactive import send_to_user, text_message
 from bot.turn import Turn
@@ -32,6 +35,7 @@ from store.queries import agenda as q
 from store.queries.access import find_case
 
 log = logging.getLogger(__name__)
+FILE_VERB = "agenda.document_upload"  # the consent card's accept context routes here
 
 
 def _status(t: Translator, status: str) -> str:
@@ -189,28 +193,58 @@ def _filename(view: ProtokollView) -> str:
 
 
 async def deliver_document(turn: Turn, run: AgendaRun) -> None:
-    """Make the handlingsplan and tell the coordinator where it is, in their personal chat."""
+    """Make the handlingsplan for the coordinator: in Teams, as a file they accept into their OneDrive
+    (``bot/files.py``); in local mode (no tenant, no OneDrive), written to disk with the path said."""
     view = await protokoll_view(turn.session, turn.t, run, tz=turn.services.settings.tz)
     turn.audit("handlingsplan", "read", case_id=run.case_id, run_id=run.id, document=True)
-    if not turn.services.settings.local_mode:
-        turn.say("agenda.document_not_in_teams_yet")
-        return
     data = handlingsplan_docx(turn.t, view)
-    path = documents_dir(turn) / _filename(view)
-    await asyncio.to_thread(_write, path, data)
-    message = turn.t(
-        "agenda.document_saved_local", code=view.case_code or turn.t("agenda.no_case"), path=str(path)
-    )
+    if turn.services.settings.documents == "teams":
+        context = {"verb": FILE_VERB, "run_id": run.id, "requested_by": turn.user_id}
+        attachment = consent_attachment(
+            _filename(view),
+            turn.t("agenda.document_consent", code=view.case_code or turn.t("agenda.no_case")),
+            len(data),
+            context,
+        )
+        message = Activity(type="message", attachments=[Attachment().deserialize(attachment)])
+    else:
+        path = documents_dir(turn) / _filename(view)
+        await asyncio.to_thread(_write, path, data)
+        message = text_message(
+            turn.t(
+                "agenda.document_saved_local", code=view.case_code or turn.t("agenda.no_case"), path=str(path)
+            )
+        )
+    _to_personal_chat(turn, message)
+
+
+def _to_personal_chat(turn: Turn, message: Activity) -> None:
+    """Documents go to the coordinator's 1:1 chat only, never into the meeting's group chat."""
     if turn.is_personal:
-        turn.say_text(message)
+        turn.later(lambda: turn.context.send_activity(message))
         return
     services, tenant, user = turn.services, turn.tenant_id, turn.user_id
 
     async def tell() -> None:
         async with services.db.transaction() as session:
-            delivery = await send_to_user(services, session, tenant, user, text_message(message))
+            delivery = await send_to_user(services, session, tenant, user, message)
         if not delivery.sent:
-            log.warning("handlingsplan notice not delivered: %s", delivery.status)
+            log.warning("handlingsplan not delivered: %s", delivery.status)
 
     turn.later(tell)
     turn.say("agenda.document_sent_personal")
+
+
+async def upload_document(turn: Turn, run: AgendaRun, upload_info: dict[str, Any]) -> None:
+    """The coordinator said yes on the consent card: produce the document again and upload it."""
+    view = await protokoll_view(turn.session, turn.t, run, tz=turn.services.settings.tz)
+    turn.audit("handlingsplan", "read", case_id=run.case_id, run_id=run.id, document=True, uploaded=True)
+    data = handlingsplan_docx(turn.t, view)
+    http = turn.services.connector.session
+
+    async def send() -> None:
+        await upload(http, str(upload_info["uploadUrl"]), data)
+        info = Activity(type="message", attachments=[Attachment().deserialize(info_attachment(upload_info))])
+        await turn.context.send_activity(info)
+
+    turn.later(send)

@@ -53,7 +53,8 @@ class Turn:
 
     @property
     def is_invoke(self) -> bool:
-        return self.activity.type == "invoke"
+        """A card press answered in the HTTP response (Action.Execute), not by chat messages."""
+        return self.activity.type == "invoke" and self.activity.name == "adaptiveCard/action"
 
     @property
     def is_personal(self) -> bool:

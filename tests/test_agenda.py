@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from store.models import ActionItem, AgendaRun, AuditEvent, StepEntry
 from tests.conftest import COORDINATOR, OUTSIDER, POLICE, PRINCIPAL, SOCIAL, YOUTH_WORKER
 from tests.harness import activities as acts
-from tests.harness.bot_runner import card_text, find_action, input_values
+from tests.harness.bot_runner import RunningBot, card_text, find_action, input_values, local_settings
 from tests.harness.cards import CARD_BUDGET_BYTES, assert_valid_cards
 from tests.harness.seed import seed_action, seed_case, seed_meeting
 
@@ -578,6 +578,78 @@ async def test_coordinator_gets_the_handlingsplan_as_a_word_file(bot, tmp_path: 
     assert any(".docx" in t for t in typed.texts)
     other = await bot.say(PRINCIPAL, acts.personal(PRINCIPAL), f"protokoll {CODE}")
     assert not other.cards
+
+
+async def test_in_teams_the_handlingsplan_is_a_file_the_coordinator_accepts(bot, database_url, tmp_path):
+    """Teams gives bots no attachments: a consent card, then the upload into the user's OneDrive."""
+    teams_bot = RunningBot(
+        local_settings(database_url, ics_dir=str(tmp_path / "ics-t"), documents="teams"), bot.connector
+    )
+    await teams_bot.start()
+    try:
+        conv = acts.meeting_chat("file")
+        await _case_meeting(teams_bot, conv)
+        card = (await teams_bot.say(COORDINATOR, conv, "starta mötet")).card
+        card = await _to_step(teams_bot, conv, card, "Handlingsplan")
+        due = (date.today() + timedelta(days=14)).isoformat()
+        await teams_bot.press(
+            PRINCIPAL,
+            conv,
+            find_action(card, "Lägg till åtgärd"),
+            {"a_kind": "laxlasning", "a_agency": "skola", "a_responsible": PRINCIPAL.aad, "a_due_on": due},
+        )
+        me = acts.personal(COORDINATOR)
+        await teams_bot.say(COORDINATOR, me, "hjälp")
+        await teams_bot.say(COORDINATOR, conv, "avsluta mötet")
+        teams_bot.connector.clear()
+        asked = await teams_bot.say(COORDINATOR, me, f"protokoll {CODE}")
+        [consent] = [
+            a
+            for s in asked.sent
+            for a in s.body.get("attachments", [])
+            if a["contentType"] == "application/vnd.microsoft.teams.card.file.consent"
+        ]
+        assert CODE in consent["name"] and consent["name"].endswith(".docx")
+        assert CODE in consent["content"]["description"] and consent["content"]["sizeInBytes"] > 1000
+        _no_child_data(json.dumps(consent, ensure_ascii=False))
+        context = consent["content"]["acceptContext"]
+
+        def answer(user: acts.User, action: str) -> dict:
+            return acts.base(
+                "invoke",
+                user,
+                acts.personal(user),
+                teams_bot.connector.url,
+                name="fileConsent/invoke",
+                value={
+                    "type": "fileUpload",
+                    "action": action,
+                    "context": context,
+                    "uploadInfo": {
+                        "name": consent["name"],
+                        "uploadUrl": f"{teams_bot.connector.url}/upload/{consent['name']}",
+                        "contentUrl": "https://kommun-my.sharepoint.example/handlingsplan.docx",
+                        "uniqueId": "1234",
+                        "fileType": "docx",
+                    },
+                },
+            )
+
+        forged = await teams_bot.send(answer(PRINCIPAL, "accept"))  # someone else replaying the context
+        assert forged.status == 200 and teams_bot.connector.uploads == {}
+        declined = await teams_bot.send(answer(COORDINATOR, "decline"))
+        assert declined.texts == ["Okej, ingen fil skickades."] and teams_bot.connector.uploads == {}
+        accepted = await teams_bot.send(answer(COORDINATOR, "accept"))
+        assert accepted.status == 200
+        uploaded = teams_bot.connector.uploads[consent["name"]]
+        words = "\n".join(p.text for p in Document(io.BytesIO(uploaded)).paragraphs)
+        assert "Handlingsplan SSPF" in words and CODE in words
+        _no_child_data(words)
+        [info] = [a for s in accepted.sent for a in s.body.get("attachments", [])]
+        assert info["contentType"] == "application/vnd.microsoft.teams.card.file.info"
+        assert info["content"] == {"uniqueId": "1234", "fileType": "docx"}
+    finally:
+        await teams_bot.stop()
 
 
 async def test_late_participant_sees_the_current_step_and_is_refreshed_from_then_on(bot):

@@ -72,7 +72,7 @@ def test_bot_and_permissions():
     bot = m["bots"][0]
     assert bot["botId"] == REAL_GUID == m["webApplicationInfo"]["id"]
     assert {"personal", "team", "groupChat"} <= set(bot["scopes"])
-    assert bot["supportsFiles"] is False
+    assert bot["supportsFiles"] is True  # the handlingsplan is sent as a file (FileConsentCard)
     rsc = {p["name"]: p["type"] for p in m["authorization"]["permissions"]["resourceSpecific"]}
     assert rsc.get("OnlineMeeting.ReadBasic.Chat") == "Application"  # meetingStart/End events
     assert not any(

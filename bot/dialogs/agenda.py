@@ -30,7 +30,7 @@ from bot.cards.agenda import (
     setup_card,
 )
 from bot.proactive import card_message
-from bot.protokoll import deliver_document, protokoll_view
+from bot.protokoll import FILE_VERB, deliver_document, protokoll_view, upload_document
 from bot.refusals import refusal_text
 from bot.registry import registry
 from bot.turn import Turn
@@ -785,6 +785,17 @@ async def document_from_card(turn: Turn) -> None:
         turn.say("agenda.run_unknown")
         return
     await deliver_document(turn, run)
+
+
+@registry.verb(FILE_VERB, coordinator=True, personal=True, idempotent=False)
+async def document_accepted(turn: Turn) -> None:
+    """Yes on the file consent card: upload the handlingsplan to the coordinator's OneDrive."""
+    run = await q.get_run(turn.session, turn.tenant_id, str(turn.data.get("run_id") or ""))
+    if run is None or turn.data.get("requested_by") != turn.user_id:
+        turn.audit("handlingsplan", "denied", run_id=str(turn.data.get("run_id") or ""))
+        turn.say("agenda.run_unknown")
+        return
+    await upload_document(turn, run, turn.data.get("upload_info") or {})
 
 
 @registry.verb(

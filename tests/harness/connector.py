@@ -64,6 +64,7 @@ class LoopbackConnector:
         self.runner: web.AppRunner | None = None
         self.url = ""
         self.auth_headers: list[str | None] = []
+        self.uploads: dict[str, bytes] = {}
 
     # --- control ---------------------------------------------------------------------------------------
 
@@ -114,6 +115,7 @@ class LoopbackConnector:
         app.router.add_put(base + "/{activity_id}", self._update)
         app.router.add_delete(base + "/{activity_id}", self._delete)
         app.router.add_post("/v3/conversations", self._create)
+        app.router.add_put("/upload/{name}", self._upload)  # stands in for a OneDrive upload session
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
@@ -201,6 +203,14 @@ class LoopbackConnector:
         conv = request.match_info["conversation_id"]
         self._record(Sent("DELETE", conv, request.match_info["activity_id"], {}), 200)
         return web.Response(status=200)
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        data = await request.read()
+        expected = f"bytes 0-{len(data) - 1}/{len(data)}"
+        if request.headers.get("Content-Range") != expected:
+            return web.json_response({"error": "bad Content-Range"}, status=400)
+        self.uploads[request.match_info["name"]] = data
+        return web.json_response({"id": "drive-item", "name": request.match_info["name"]}, status=201)
 
     async def _create(self, request: web.Request) -> web.Response:
         body = await request.json()
