@@ -47,7 +47,6 @@ class Journey:
     case_card: BotMessage | None = None  # the message that now shows the case card
     personal_chats: dict[PgUser, PgConversation] = field(default_factory=dict)
     meeting_card: BotMessage | None = None
-    meeting_id: str = ""
     ics: Path | None = None
 
 

@@ -15,6 +15,9 @@ What the Playground does and does not do (0.2.28, read from its bundle and seen 
   request the bot makes.
 - An ``adaptiveCard/action`` invoke answered with a card replaces the card in place without any websocket
   event: ``invoke`` records that answer as an update of the pressed message.
+- Only the current user has a 1:1 chat, and its connector knows users by Teams id (``29:…``) only, while
+  the bot opens 1:1 chats by Entra object id (as real Teams allows): ``open_personal_chat(user)`` gives
+  another user their chat with the bot first, as installing the app does in Teams.
 
 The client is synchronous (its asyncio loop runs in a background thread) so that module-scoped fixtures
 and plain test functions can share one Playground.
