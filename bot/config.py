@@ -61,6 +61,9 @@ class Settings:
     reminder_tenant_rate: float = 50.0  # Teams: requests per second per app per tenant
     reminder_conversation_rate: float = 7.0  # Teams: messages per second per conversation
     reminder_clock_start: str = ""  # ISO instant: pretend the clock started there (demos, benchmarks)
+    # A file holding an ISO instant that the reminder clock reads on every call, so an end-to-end test can
+    # move time forward in a running bot. Honoured in local mode only (no MicrosoftAppId).
+    reminder_clock_file: str = ""
 
     @property
     def local_mode(self) -> bool:
@@ -102,4 +105,5 @@ class Settings:
             reminder_tenant_rate=float(env.get("SSPF_REMINDER_TENANT_RATE", "50")),
             reminder_conversation_rate=float(env.get("SSPF_REMINDER_CONVERSATION_RATE", "7")),
             reminder_clock_start=env.get("SSPF_REMINDER_CLOCK", ""),
+            reminder_clock_file=env.get("SSPF_FAKE_CLOCK_FILE", ""),
         )

@@ -59,11 +59,20 @@ async def team_form(bot: RunningBot, case_id: str, user: acts.User = COORDINATOR
 
 
 async def add_professional(
-    bot: RunningBot, case_id: str, person: acts.User, agency: str, *, typed: bool = True
+    bot: RunningBot,
+    case_id: str,
+    person: acts.User,
+    agency: str,
+    *,
+    typed: bool = True,
+    email: str | None = None,
 ) -> Reply:
-    """Pick a professional: typed id + name (local), or the people picker's Entra id (``typed=False``)."""
+    """Pick a professional: typed id + name (local), or the people picker's Entra id (``typed=False``);
+    ``email`` is the optional typed address for invitations."""
     form = await team_form(bot, case_id)
     inputs = {"agency": agency}
+    if email is not None:
+        inputs["member_email"] = email
     if typed:
         inputs |= {"aad_id": person.aad, "member_name": person.name}
     else:

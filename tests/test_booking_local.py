@@ -25,6 +25,7 @@ from tests.booking_support import (
 from tests.conftest import COORDINATOR, OUTSIDER, SOCIAL
 from tests.harness import activities as acts
 from tests.harness.bot_runner import card_text, find_action, input_values
+from tests.harness.cards import assert_valid_cards
 from tests.harness.seed_booking import CHILD_NAME, GUARDIAN_NAMES, seed_case
 
 
@@ -226,3 +227,47 @@ async def test_consent_withdrawal_cancels_the_cases_meetings(bot):
     [row] = await meetings(bot)
     assert row.status == "cancelled"
     assert "METHOD:CANCEL" in unfolded(Path(bot.settings.ics_dir) / f"{row.graph_event_id}.ics")
+
+
+async def test_a_team_built_in_the_chat_can_be_booked_without_a_directory(bot):
+    """Locally nothing can look up a professional's mailbox: the e-mail typed on the team form is invited.
+    Without one, booking says plainly who could not be found; a malformed address is refused on the form."""
+    from tests.case_steps import (
+        GUARDIAN_1,
+        GUARDIAN_2,
+        add_contact,
+        add_professional,
+        record_consent,
+        register_case,
+        team_form,
+    )
+    from tests.conftest import POLICE, PRINCIPAL
+
+    code, case_id, _ = await register_case(bot)
+    bad = await bot.press(
+        COORDINATOR,
+        acts.personal(COORDINATOR),
+        find_action(await team_form(bot, case_id), "Lägg till yrkesperson"),
+        {"agency": "skola", "aad_id": PRINCIPAL.aad, "member_name": PRINCIPAL.name, "member_email": "rita@"},
+    )
+    assert "E-postadressen ser inte rätt ut." in card_text(bad.card)
+    assert input_values(bad.card)["member_name"] == PRINCIPAL.name  # the entries are kept
+    await add_professional(bot, case_id, PRINCIPAL, "skola", email="rita.rektor@skola.example")
+    await add_professional(bot, case_id, POLICE, "polis")  # no e-mail: nobody can find Per locally
+    await add_contact(bot, case_id, GUARDIAN_1)
+    await add_contact(bot, case_id, GUARDIAN_2)
+    await record_consent(bot, code, "Vårdnadshavare 1", "skola,polis")
+    await record_consent(bot, code, "Vårdnadshavare 2", "skola,polis")
+
+    form = await open_form(bot, text=f"boka möte {code}")
+    day = meeting_day().isoformat()
+    refused = await press(bot, form, "Boka", date=day, start="09:00", end="10:00")
+    assert f"{POLICE.name} finns inte i organisationens katalog" in card_text(refused.card)
+    assert await meetings(bot) == []
+
+    booked = await press(bot, refused.card, "Boka", date=day, start="09:00", end="10:00", team=PRINCIPAL.aad)
+    assert "Ingen riktig kallelse skickades" in card_text(booked.card)
+    [row] = await meetings(bot)
+    assert "rita.rektor@skola.example" in unfolded(Path(bot.settings.ics_dir) / f"{row.graph_event_id}.ics")
+    assert_cards_valid([form, refused.card, booked.card])
+    assert_valid_cards([bad.card])  # the team form (its people picker picks one person)

@@ -59,6 +59,8 @@ def team_form(
         *field_error(errors, "aad_id"),
         input_text("member_name", t("team_form.name"), v("member_name"), max_length=200),
         *field_error(errors, "member_name"),
+        input_text("member_email", t("team_form.member_email"), v("member_email"), max_length=320),
+        *field_error(errors, "member_email"),
         actions_row(
             [submit(t("team_form.add_member"), "team.add_member", nonce=new_nonce(), case_id=case_id)]
         ),

@@ -33,7 +33,7 @@ from store.queries.audit import display_names
 from store.queries.cases import add_contact, add_member, contacts_of, find_member
 from store.queries.consent import GUARDIAN, YOUTH
 
-MEMBER_FIELDS = ("agency", "person", "aad_id", "member_name")
+MEMBER_FIELDS = ("agency", "person", "aad_id", "member_name", "member_email")
 CONTACT_FIELDS = ("contact_kind", "contact_name", "contact_email", "contact_phone")
 NAME_MAX = 200
 KNOWN_PEOPLE_LIMIT = 25
@@ -127,6 +127,11 @@ async def add_professional(turn: Turn) -> None:
         errors["person" if picked else "aad_id"] = Refusal("team.aad_invalid")
 
     name = _text(turn, "member_name")[:NAME_MAX]
+    # Where no directory answers (local runs without Graph), the e-mail typed here is what the booking
+    # flow invites; with Graph, the address is looked up from the Entra id when a meeting is booked.
+    email = _text(turn, "member_email").replace(" ", "") or None
+    if email and not _EMAIL.match(email):
+        errors["member_email"] = Refusal("team.email_invalid")
     if not errors and not name:
         name = await _name_of(turn, aad_id) or ""
         if not name:
@@ -150,7 +155,15 @@ async def add_professional(turn: Turn) -> None:
         turn.case_audit = "read"
         turn.say("team.already_member", name=name)
         return
-    await add_member(turn.session, case, aad_id=aad_id, name=name, agency=agency.value, added_by=turn.user_id)
+    await add_member(
+        turn.session,
+        case,
+        aad_id=aad_id,
+        name=name,
+        agency=agency.value,
+        added_by=turn.user_id,
+        email=email,
+    )
     turn.audit("member", "create", member=aad_id, agency=agency.value)
     turn.say("team.member_added", name=name, agency=turn.t(f"agency.{agency.value}"), code=case.code)
     notify_team(turn, case, [aad_id], "notice.added_to_team")

@@ -10,7 +10,8 @@ content fresh (stale reminders are cancelled, not sent), pace sends per tenant a
 and mark rows sent only when the connector said 2xx. 403/404 marks them undeliverable and tells the
 tenant's coordinators (once per person); other failures go back to pending with backoff.
 
-The clock is injectable: tests call ``await dispatcher.run_once(now=...)`` and move time forward.
+The clock is injectable: tests call ``await dispatcher.run_once(now=...)`` and move time forward; a bot
+running as its own process (the e2e tests) reads it from ``SSPF_FAKE_CLOCK_FILE`` in local mode.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -45,6 +47,7 @@ from store.queries.conversations import personal_references
 from store.types import utcnow
 
 if TYPE_CHECKING:
+    from bot.config import Settings
     from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,44 @@ def offset_clock(start: datetime) -> Clock:
     """A clock that starts at ``start`` and runs at real speed (demos and benchmarks on any weekday)."""
     real_start = utcnow()
     return lambda: start + (utcnow() - real_start)
+
+
+def file_clock(path: Path) -> Clock:
+    """A clock a test moves from outside the process: ``path`` holds an ISO instant, and time runs on from
+    it at real speed from the moment the file was written. No file, or an empty one: real time.
+
+    Why a file: an end-to-end test drives the bot as a separate process and must not sleep for days; it
+    writes the instant it wants and the next wake-up (and every card press) sees it.
+    """
+
+    def now() -> datetime:
+        try:
+            text = path.read_text(encoding="utf-8").strip()
+            written = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        except OSError:
+            return utcnow()
+        if not text:
+            return utcnow()
+        start = datetime.fromisoformat(text)
+        if start.tzinfo is None:
+            raise ValueError(f"{path}: the instant needs a time zone, e.g. 2026-12-01T09:00:00+00:00")
+        return start.astimezone(UTC) + max(timedelta(0), utcnow() - written)
+
+    return now
+
+
+def clock_for(settings: Settings) -> Clock | None:
+    """The configured clock: a fake clock file (local mode only), a fixed start instant, or real time."""
+    if settings.reminder_clock_file:
+        if settings.local_mode:
+            log.warning("reminder clock read from %s (SSPF_FAKE_CLOCK_FILE)", settings.reminder_clock_file)
+            return file_clock(Path(settings.reminder_clock_file))
+        log.warning(
+            "SSPF_FAKE_CLOCK_FILE ignored: a fake clock is for local runs only (MicrosoftAppId is set)"
+        )
+    if settings.reminder_clock_start:
+        return offset_clock(datetime.fromisoformat(settings.reminder_clock_start).astimezone(UTC))
+    return None
 
 
 @dataclass
@@ -354,10 +395,7 @@ async def start_reminders(services: Services) -> None:
     """STARTUP_HOOK: the dispatcher always exists (tests drive it); wake-ups only if enabled."""
     settings = services.settings
     q.set_default_settings(ReminderSettings(escalate_after_working_days=settings.escalation_days))
-    clock: Clock | None = None
-    if settings.reminder_clock_start:
-        clock = offset_clock(datetime.fromisoformat(settings.reminder_clock_start).astimezone(UTC))
-    dispatcher = ReminderDispatcher(services, clock=clock)
+    dispatcher = ReminderDispatcher(services, clock=clock_for(settings))
     services.extras[EXTRAS_KEY] = dispatcher
     if settings.reminders:
         dispatcher.start()

@@ -120,10 +120,22 @@ async def find_member(session: AsyncSession, case_id: str, aad_id: str) -> CaseM
 
 
 async def add_member(
-    session: AsyncSession, case: SspfCase, *, aad_id: str, name: str, agency: str, added_by: str
+    session: AsyncSession,
+    case: SspfCase,
+    *,
+    aad_id: str,
+    name: str,
+    agency: str,
+    added_by: str,
+    email: str | None = None,
 ) -> CaseMember:
     member = CaseMember(
-        case_id=case.id, aad_object_id=aad_id, display_name=name, agency=agency, added_by=added_by
+        case_id=case.id,
+        aad_object_id=aad_id,
+        display_name=name,
+        email=email,
+        agency=agency,
+        added_by=added_by,
     )
     session.add(member)
     await session.flush()

@@ -1,6 +1,7 @@
 """End-to-end fixtures: one bot process + one Agents Playground per test module.
 
-- ``stack``: both processes on free ports, a fresh SQLite file in a temp dir, torn down after the module.
+- ``stack``: both processes on free ports, a fresh SQLite file in a temp dir, torn down after the module;
+  a test module can give the bot extra environment with ``STACK_ENV`` (e.g. the fake reminder clock).
 - ``pg``: the Playground client (users write, press buttons; every bot message is collected).
 - Autouse per test: every card the bot emitted during the test is parsed with Microsoft's
   ``adaptivecards`` as 1.5 (no validation events, 28 KB budget), and the bot log must show no traceback.
@@ -28,11 +29,14 @@ def _unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A module may set ``STACK_ENV`` (a function of the stack's work dir → extra bot environment)."""
     reason = missing_tooling()
     if reason:
         _unavailable(reason)
-    running = Stack(tmp_path_factory.mktemp("e2e"))
+    workdir = tmp_path_factory.mktemp("e2e")
+    extra_env = getattr(request.module, "STACK_ENV", lambda _workdir: {})(workdir)
+    running = Stack(workdir, extra_env=extra_env)
     try:
         running.start()
     except StackUnavailable as exc:

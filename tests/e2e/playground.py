@@ -15,6 +15,9 @@ What the Playground does and does not do (0.2.28, read from its bundle and seen 
   request the bot makes.
 - An ``adaptiveCard/action`` invoke answered with a card replaces the card in place without any websocket
   event: ``invoke`` records that answer as an update of the pressed message.
+- Only the current user has a 1:1 chat, and its connector knows users by Teams id (``29:…``) only, while
+  the bot opens 1:1 chats by Entra object id (as real Teams allows): ``open_personal_chat(user)`` gives
+  another user their chat with the bot first, as installing the app does in Teams.
 
 The client is synchronous (its asyncio loop runs in a background thread) so that module-scoped fixtures
 and plain test functions can share one Playground.
@@ -463,6 +466,33 @@ class Playground:
         """The current user adds the bot to ``conversation`` (installationUpdate + conversationUpdate)."""
         self._post(f"/_debug/conversation/{conversation.id}/installation", {})
 
+    def open_personal_chat(self, user: PgUser) -> PgConversation:
+        """``user`` installs the app for themselves: Teams opens their 1:1 chat with the bot and tells the
+        bot (``conversationUpdate`` with the bot among ``membersAdded``), so the bot can write there later.
+
+        The Playground configures a 1:1 chat for the current user only, and its connector knows users by
+        their Teams id (``29:…``), not by Entra object id as real Teams also does: without this a notice to
+        another user fails there with ``UserNotFound``. The chat is created through the Playground's own
+        connector API (what Teams does on install); the bot's messages in it arrive on the log websocket.
+        """
+        body = {
+            "isGroup": False,
+            "bot": {"id": BOT_ID, "name": BOT_NAME},
+            "members": [{"id": user.id}],
+            "tenantId": TENANT_ID,
+            "channelData": {"tenant": {"id": TENANT_ID}},
+        }
+        created = self._post_url(self.service_url.rstrip("/") + "/v3/conversations", body)
+        chat = PgConversation(str(created["id"]), "personal", f"Personal chat of {user.name}")
+        activity = self.activity("conversationUpdate", user, chat)
+        activity["membersAdded"] = [{"id": BOT_ID, "name": BOT_NAME}]
+        mark = self.mark()
+        self.custom_activity(activity)
+        self.wait_for(
+            lambda m: m.is_in(chat), since=mark, what=f"the bot's welcome in {user.name}'s 1:1 chat"
+        )
+        return chat
+
     def meeting_event(self, name: str, user: PgUser, conversation: PgConversation, **value: Any) -> None:
         """``meetingStart`` / ``meetingEnd`` as Teams sends them to a meeting chat (the Playground has no
         meetings, so this goes in as a custom activity)."""
@@ -516,9 +546,13 @@ class Playground:
     def _post(self, path: str, body: dict[str, Any]) -> Any:
         return self._run(self._request("POST", path, body), 60)
 
+    def _post_url(self, url: str, body: dict[str, Any]) -> Any:
+        return self._run(self._request("POST", url, body), 60)
+
     async def _request(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
         assert self._session is not None
-        async with self._session.request(method, self.base_url + path, json=body) as resp:
+        url = path if path.startswith("http") else self.base_url + path
+        async with self._session.request(method, url, json=body) as resp:
             text = await resp.text()
             if resp.status >= 400:
                 raise PlaygroundError(
