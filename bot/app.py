@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every wake-up at INFO
     settings = Settings.from_env()
     log.info("SSPF bot listening on http://%s:%d/api/messages", settings.host, settings.port)
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
