@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := tools/node_modules/.installed
 PORT ?= 3978
 
-.PHONY: run test lint package bench screenshots clean
+.PHONY: run test lint playground package bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: $(STAMP) $(NODE_STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+playground: $(NODE_STAMP)
+	TEAMSAPPTESTER_BROWSER=none tools/node_modules/.bin/agentsplayground \
+		-e http://127.0.0.1:$(PORT)/api/messages -c msteams -p 56150
 
 package: $(STAMP) $(NODE_STAMP)
 	$(PY) tools/build_package.py $(if $(MicrosoftAppId),,--local)
