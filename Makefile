@@ -33,7 +33,7 @@ lint: $(STAMP)
 
 playground: $(NODE_STAMP)
 	TEAMSAPPTESTER_BROWSER=none tools/node_modules/.bin/agentsplayground \
-		-e http://127.0.0.1:$(PORT)/api/messages -c msteams -p 56150
+		-e http://127.0.0.1:$(PORT)/api/messages -c msteams --dt -p 56150
 
 package: $(STAMP) $(NODE_STAMP)
 	$(PY) tools/build_package.py $(if $(MicrosoftAppId),,--local)
