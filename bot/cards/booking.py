@@ -96,12 +96,7 @@ class FormView:
 
 
 def _value(view: FormView, key: str) -> str | None:
-    v = view.values.get(key)
-    if v is None:
-        return None
-    if isinstance(v, list | tuple):
-        return ",".join(str(x) for x in v)
-    return str(v) or None
+    return elements.kept(view.values, key)
 
 
 def people_picker(t: Translator, view: FormView) -> Element:

@@ -20,6 +20,7 @@ from bot.cards.elements import (
     input_choice,
     input_date,
     input_text,
+    kept,
     new_nonce,
     submit,
     text,
@@ -64,8 +65,7 @@ def new_case_form(
         body.append(error_text(top_error or t("case_form.fix_errors")))
 
     def v(name: str) -> str | None:
-        value = values.get(name)
-        return str(value) if value not in (None, "") else None
+        return kept(values, name)
 
     body += [
         input_text(

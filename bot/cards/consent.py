@@ -17,6 +17,7 @@ from bot.cards.elements import (
     input_choice,
     input_date,
     input_text,
+    kept,
     new_nonce,
     submit,
     text,
@@ -41,8 +42,7 @@ def consent_form(
     errors = errors or {}
 
     def v(name: str) -> str | None:
-        value = values.get(name)
-        return str(value) if value not in (None, "") else None
+        return kept(values, name)
 
     body: list[Element] = heading(t("consent_form.title", code=code), subtle=t("consent_form.intro"))
     if errors:

@@ -146,6 +146,15 @@ def people_picker(
     return el
 
 
+def kept(values: dict[str, Any], name: str) -> str | None:
+    """What the user typed in ``name`` last time, to put back on a card shown again with errors
+    (multi-selects come back as Teams sends them: comma separated)."""
+    value = values.get(name)
+    if isinstance(value, list | tuple):
+        value = ",".join(str(x) for x in value)
+    return str(value) if value not in (None, "") else None
+
+
 def field_error(errors: dict[str, str], field: str) -> list[Element]:
     """The Swedish message under a field the user must fix (empty when the field is fine)."""
     return [error_text(errors[field])] if field in errors else []

@@ -19,6 +19,7 @@ from bot.cards.elements import (
     heading,
     input_choice,
     input_text,
+    kept,
     new_nonce,
     people_picker,
     submit,
@@ -41,8 +42,7 @@ def team_form(
     errors = errors or {}
 
     def v(name: str) -> str | None:
-        value = values.get(name)
-        return str(value) if value not in (None, "") else None
+        return kept(values, name)
 
     body: list[Element] = heading(t("team_form.title", code=code))
     if errors:
