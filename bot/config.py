@@ -50,6 +50,7 @@ class Settings:
     ics_dir: str = "var/ics"
     escalation_days: int = 3
     retention_days: int = 365
+    reply_budget_s: float = 10.0  # then replies finish in the background (Teams re-sends after 15 s)
     documents: str = ""  # teams (file consent upload) | disk; default: disk in local mode, else teams
     housekeeping_hours: float = 6.0
     allowed_service_url_hosts: tuple[str, ...] = ()
@@ -97,6 +98,7 @@ class Settings:
             ics_dir=env.get("SSPF_ICS_DIR", "var/ics"),
             escalation_days=int(env.get("SSPF_ESCALATION_DAYS", "3")),
             retention_days=int(env.get("SSPF_RETENTION_DAYS", "365")),
+            reply_budget_s=float(env.get("SSPF_REPLY_BUDGET_S", "10")),
             documents=env.get("SSPF_DOCUMENTS", ""),
             housekeeping_hours=float(env.get("SSPF_HOUSEKEEPING_HOURS", "6")),
             reminders=env.get("SSPF_REMINDERS", "on").strip().lower() not in ("off", "0", "false", "no"),

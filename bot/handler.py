@@ -8,6 +8,7 @@ events and member changes arrive where botbuilder users expect them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -37,6 +38,7 @@ class SspfBot(TeamsActivityHandler):
     def __init__(self, services: Services) -> None:
         self.services = services
         self._known_refs: dict[str, int] = {}
+        self._background: set[asyncio.Task[None]] = set()
 
     # --- the turn ------------------------------------------------------------------------------------
 
@@ -75,10 +77,38 @@ class SspfBot(TeamsActivityHandler):
                 await super().on_turn(turn_context)
             finally:
                 current_session.reset(token)
-        for job in turn.outbox:
+        if activity.type == "invoke":
+            await self._run_outbox(turn)
+            if activity.name == "adaptiveCard/action":
+                await self._answer_invoke(turn)
+            return
+        await self._within_teams_window(turn)
+
+    @staticmethod
+    async def _run_outbox(turn: Turn) -> None:
+        for job in turn.outbox:  # jobs may queue more replies: the list grows while we walk it
             await job()
-        if activity.type == "invoke" and activity.name == "adaptiveCard/action":
-            await self._answer_invoke(turn)
+
+    async def _within_teams_window(self, turn: Turn) -> None:
+        """Teams re-sends an activity it got no HTTP answer to within 15 s. Replies that take longer
+        (a slow Graph call while booking) go on in the background after the budget, and the HTTP
+        answer goes back now; the replay guard drops Teams' re-send meanwhile. Invokes are not
+        cut short: their answer is the HTTP body."""
+        task = asyncio.ensure_future(self._run_outbox(turn))
+        try:
+            await asyncio.wait_for(asyncio.shield(task), self.services.settings.reply_budget_s)
+        except TimeoutError:
+            log.warning(
+                "replies to %s still running; answering Teams now, finishing in the background",
+                turn.verb or turn.activity.type,
+            )
+            self._background.add(task)
+            task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background replies failed", exc_info=task.exception())
 
     async def _remember_conversation(self, turn: Turn) -> None:
         # A stored reference addresses the conversation, not the message that happened to be last:

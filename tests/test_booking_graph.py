@@ -439,3 +439,35 @@ async def test_people_picked_by_id_get_their_name_from_the_directory(gbot, graph
     reply = await add_professional(gbot, case_id, acts.User("aad-kurator", "?"), "skola", typed=False)
     assert "Kurt Kurator" in card_text(reply.card)
     assert graph_server.requests_to("GET", r"/users/aad-kurator")
+
+
+async def test_a_slow_graph_does_not_keep_teams_waiting(database_url, connector, tmp_path, graph_server):
+    """Teams re-sends what it got no answer to within 15 s: past the reply budget the HTTP answer goes
+    back and the meeting card follows when Graph is done; the booking happens once."""
+    import dataclasses
+    import time
+
+    backend = make_graph_backend(graph_server)
+    settings = dataclasses.replace(
+        local_settings(database_url, ics_dir=str(tmp_path / "ics")), reply_budget_s=0.3
+    )
+    bot = RunningBot(settings, connector, extras={"calendar": backend})
+    await bot.start()
+    try:
+        case = await consented_case(bot)
+        form = await open_form(bot, text=f"boka möte {case.code}")
+        graph_server.fail_next(
+            "POST", r"/events$", status=None, delay=1.5
+        )  # slow, but within the SDK timeout
+        started = time.monotonic()
+        answered = await press(bot, form, "Boka", date=meeting_day().isoformat(), start="09:00", end="10:00")
+        assert time.monotonic() - started < 1.4  # Teams got its answer before Graph did
+        assert answered.status == 200 and not answered.cards
+        before = len(connector.sent)
+        await connector.wait_for(before + 1, timeout=10)
+        later = [c for s in connector.sent[before:] for c in s.cards]
+        assert later and "Bokat" in card_text(later[-1])
+        assert len(graph_server.live_events()) == 1
+    finally:
+        await bot.stop()
+        await close_graph_client(backend.client)
