@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from domain.worktime import working_days_after
 from tests.conftest import COORDINATOR, POLICE, PRINCIPAL, SOCIAL, YOUTH_WORKER
 from tests.harness import activities as acts
-from tests.harness.bot_runner import RunningBot, find_action, input_values
+from tests.harness.bot_runner import RunningBot, find_action, input_values, nodes
 from tests.harness.cards import assert_valid_cards
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -34,27 +34,17 @@ def local(day: date, hhmm: str) -> datetime:
 def people_picker_of(card: dict[str, Any]) -> dict[str, Any]:
     found = [
         el
-        for el in walk(card)
+        for el in nodes(card)
         if isinstance(el, dict) and el.get("type") == "Input.ChoiceSet" and "choices.data" in el
     ]
     assert len(found) == 1, "the booking form has exactly one people picker"
     return found[0]
 
 
-def walk(node: Any):
-    if isinstance(node, dict):
-        yield node
-        for v in node.values():
-            yield from walk(v)
-    elif isinstance(node, list):
-        for v in node:
-            yield from walk(v)
-
-
 def assert_cards_valid(cards: list[dict[str, Any]]) -> None:
     """Every booking card is valid Adaptive Card 1.5 (the harness accepts Teams' people picker)."""
     for card in cards:
-        for el in walk(card):
+        for el in nodes(card):
             if isinstance(el, dict) and "choices.data" in el:
                 assert el["choices.data"] == {"type": "Data.Query", "dataset": "graph.microsoft.com/users"}
                 assert el["isMultiSelect"] is True

@@ -26,7 +26,7 @@ from tests.case_steps import (
 )
 from tests.conftest import COORDINATOR, POLICE, PRINCIPAL, SOCIAL, YOUTH_WORKER
 from tests.harness import activities as acts
-from tests.harness.bot_runner import card_text, find_action, input_values
+from tests.harness.bot_runner import card_text, find_action, input_values, nodes
 from tests.test_cases import meeting, reminder
 
 ME = acts.personal(COORDINATOR)
@@ -301,26 +301,9 @@ async def test_professional_from_the_people_picker(bot):
     again = await add_professional(bot, case_id, SOCIAL, "socialtjanst", typed=False)
     assert again.texts == ["Sam Socialsekreterare finns redan i teamet."]
 
-    picker = next(el for el in _inputs(await team_form(bot, case_id)) if el.get("id") == "person")
+    picker = next(el for el in nodes(await team_form(bot, case_id)) if el.get("id") == "person")
     assert picker["choices.data"] == {"type": "Data.Query", "dataset": "graph.microsoft.com/users"}
     assert {"title": "Sam Socialsekreterare", "value": SOCIAL.aad} in picker["choices"]
-
-
-def _inputs(card):
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Input."):
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card)
-    return found
 
 
 async def test_contact_validation_and_personnummer_in_contacts(bot):

@@ -226,21 +226,3 @@ def open_booking_form_by_text(pg: Playground, journey: Journey) -> BotMessage:
     """``boka möte SSPF-…`` typed in the 1:1 chat."""
     mark = say(pg, f"boka möte {journey.code}")
     return new_card(pg, T("booking.form.title"), since=mark)
-
-
-def all_actions(card: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every button on a card, wherever it sits."""
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Action."):
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card)
-    return found

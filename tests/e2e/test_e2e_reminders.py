@@ -31,6 +31,7 @@ from tests.e2e.playground import (
     Playground,
 )
 from tests.e2e.stack import Stack
+from tests.harness.bot_runner import all_actions
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -146,7 +147,7 @@ def test_4_the_responsible_person_gets_one_reminder_and_marks_the_action_done(
     assert answer.get("type") == "application/vnd.microsoft.card.adaptive", answer
     redrawn = steps.card_text(answer["value"])
     assert T("reminders.outcome_done") in redrawn and HOMEWORK in redrawn
-    assert not any(a.get("type") == "Action.Execute" for a in steps.all_actions(answer["value"]))
+    assert not any(a.get("type") == "Action.Execute" for a in all_actions(answer["value"]))
     assert steps.latest(pg, reminder.message_id).source == "invoke"  # the same message, updated
 
     # the action is done: gone from the principal's list and from the next meeting's review

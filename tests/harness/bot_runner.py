@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,21 +140,25 @@ class RunningBot:
         return await self.send(acts.submit(data, user, conv, self.connector.url, reply_to_id=reply_to_id))
 
 
+def nodes(card: Any) -> Iterator[dict[str, Any]]:
+    """Every element, action and input of a card, wherever it sits (depth first, in order)."""
+    if isinstance(card, dict):
+        yield card
+        for value in card.values():
+            yield from nodes(value)
+    elif isinstance(card, list):
+        for value in card:
+            yield from nodes(value)
+
+
+def all_actions(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every button on a card."""
+    return [node for node in nodes(card) if str(node.get("type", "")).startswith("Action.")]
+
+
 def find_action(card: dict[str, Any], title: str | None = None, verb: str | None = None) -> dict[str, Any]:
     """The action a user would press, by its visible title or its verb, anywhere in the card."""
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Action."):
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card)
+    found = all_actions(card)
     for action in found:
         action_verb = action.get("verb") or (action.get("data") or {}).get("verb")
         if (title is None or action.get("title") == title) and (verb is None or action_verb == verb):
@@ -184,20 +189,11 @@ def card_text(card: dict[str, Any]) -> str:
 
 def input_values(card: dict[str, Any]) -> dict[str, Any]:
     """The values a card's inputs currently hold (what the user would see pre-filled)."""
-    values: dict[str, Any] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Input.") and "id" in node:
-                values[node["id"]] = node.get("value")
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card)
-    return values
+    return {
+        node["id"]: node.get("value")
+        for node in nodes(card)
+        if str(node.get("type", "")).startswith("Input.") and "id" in node
+    }
 
 
 def local_settings(database_url: str, **overrides: Any) -> Settings:
