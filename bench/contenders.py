@@ -45,14 +45,20 @@ def help_card_activity() -> dict[str, Any]:
 # --- bare aiohttp ---------------------------------------------------------------------------------
 
 
-def bare_app() -> web.Application:
+def bare_app(database_url: str = "") -> web.Application:
+    """With ``database_url``, each message first makes the bot's replay-guard insert, in its own
+    transaction through the bare driver (asyncpg / aiosqlite): the floor of a turn that touches the
+    database, with no framework and no ORM in between."""
     template = help_card_activity()
     app = web.Application()
     session_key = web.AppKey("session", aiohttp.ClientSession)
+    guard = GuardWriter(database_url) if database_url else None
 
     async def messages(request: web.Request) -> web.Response:
         activity = await request.json()
         conv = activity["conversation"]
+        if guard is not None and not await guard.first_time(f"act:{conv['id']}:{activity['id']}"):
+            return web.Response(status=200)
         reply = {
             **template,
             "replyToId": activity["id"],
@@ -75,14 +81,65 @@ def bare_app() -> web.Application:
 
     async def open_session(app: web.Application) -> None:
         app[session_key] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
+        if guard is not None:
+            await guard.open()
 
     async def close_session(app: web.Application) -> None:
         await app[session_key].close()
+        if guard is not None:
+            await guard.close()
 
     app.on_startup.append(open_session)
     app.on_cleanup.append(close_session)
     app.router.add_post("/api/messages", messages)
     return app
+
+
+class GuardWriter:
+    """The replay-guard row the bot writes per turn, written with nothing but the driver."""
+
+    SQL = "INSERT INTO idempotency_key (key, created_at) VALUES ({0}, {1}) ON CONFLICT DO NOTHING"
+
+    def __init__(self, database_url: str) -> None:
+        from store.db import normalize_url
+
+        self.url = normalize_url(database_url)
+        self.sqlite = self.url.startswith("sqlite")
+        self.pool: Any = None
+        self.lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        from store.db import make_engine
+        from store.migrate import migrate
+
+        engine = make_engine(self.url)  # the same schema as the bot's: its own migrations
+        await migrate(engine)
+        await engine.dispose()
+        if self.sqlite:
+            import aiosqlite
+
+            self.pool = await aiosqlite.connect(self.url.split(":///", 1)[1], timeout=30)
+            await self.pool.execute("PRAGMA journal_mode=WAL")
+            await self.pool.execute("PRAGMA synchronous=NORMAL")
+        else:
+            import asyncpg
+
+            self.pool = await asyncpg.create_pool(self.url.replace("+asyncpg", ""), min_size=10, max_size=10)
+
+    async def first_time(self, key: str) -> bool:
+        from store.types import utcnow
+
+        if self.sqlite:
+            async with self.lock:  # one writer, as in the bot
+                stamp = utcnow().replace(tzinfo=None).isoformat(" ")  # as the bot's column type stores it
+                cursor = await self.pool.execute(self.SQL.format("?", "?"), (key, stamp))
+                await self.pool.commit()
+                return cursor.rowcount == 1
+        status = await self.pool.execute(self.SQL.format("$1", "$2"), key, utcnow())
+        return status.endswith(" 1")
+
+    async def close(self) -> None:
+        await self.pool.close()
 
 
 # --- our bot --------------------------------------------------------------------------------------
@@ -157,7 +214,7 @@ async def serve(build: Callable[[], web.Application]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("kind", choices=["bare", "bot", "stock", "connector"])
+    parser.add_argument("kind", choices=["bare", "bare-db", "bot", "stock", "connector"])
     parser.add_argument("--database-url", default="")
     parser.add_argument("--ics-dir", default="var/ics")
     parser.add_argument("--profile", default="", help="write a cProfile of the server's run to this file")
@@ -165,6 +222,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
     builders: dict[str, Callable[[], web.Application]] = {
         "bare": bare_app,
+        "bare-db": lambda: bare_app(args.database_url),
         "bot": lambda: bot_app(args.database_url, args.ics_dir),
         "stock": stock_app,
         "connector": connector_app,

@@ -8,9 +8,11 @@ with a fixed number of concurrent senders posting Teams-shaped ``hjälp`` messag
 each in their own personal conversation. A turn counts when its reply arrived at the connector; its
 latency is from the moment the message was sent to the moment its reply arrived.
 
-Contenders: ``bare`` (the floor), ``bot-sqlite`` (a fresh SQLite file under a temp dir), ``bot-postgres``
-(a temporary database on 127.0.0.1:5432, created and dropped here, if reachable) and ``stock``
-(botbuilder's CloudAdapter, for the record). Traffic goes to 127.0.0.1 only; every phase is bounded
+Contenders: ``bare`` (the floor), ``bare-sqlite`` / ``bare-postgres`` (bare plus the bot's per-turn
+replay-guard insert through the bare driver: the floor of a turn that touches the database),
+``bot-sqlite`` (a fresh SQLite file under a temp dir), ``bot-postgres`` (a temporary database on
+127.0.0.1:5432, created and dropped here, if reachable) and ``stock`` (botbuilder's CloudAdapter, for
+the record). Traffic goes to 127.0.0.1 only; every phase is bounded
 in count and in time.
 """
 
@@ -259,10 +261,21 @@ def combine(name: str, rounds: list[Result]) -> Result:
     return total
 
 
-def round_ratios(rounds: dict[str, list[Result]], name: str) -> list[float]:
-    """``name``/bare in each round: the two ran minutes apart at most, under the same outside load."""
-    pairs = zip(rounds.get(name, []), rounds.get("bare", []), strict=False)
+def round_ratios(rounds: dict[str, list[Result]], name: str, base: str = "bare") -> list[float]:
+    """``name``/``base`` in each round: the two ran minutes apart at most, under the same outside load."""
+    pairs = zip(rounds.get(name, []), rounds.get(base, []), strict=False)
     return [r.rate / b.rate for r, b in pairs if b.rate]
+
+
+RATIOS = [
+    ("bare-sqlite", "bare"),
+    ("bot-sqlite", "bare"),
+    ("bot-sqlite", "bare-sqlite"),
+    ("bare-postgres", "bare"),
+    ("bot-postgres", "bare"),
+    ("bot-postgres", "bare-postgres"),
+    ("stock", "bare"),
+]
 
 
 def print_table(rounds: dict[str, list[Result]], args: argparse.Namespace) -> None:
@@ -285,13 +298,11 @@ def print_table(rounds: dict[str, list[Result]], args: argparse.Namespace) -> No
             f"{r.percentile(99):.1f} | {cpu} | {statuses}{extra} |"
         )
     print()
-    for name in rounds:
-        if name == "bare":
-            continue
-        ratios = round_ratios(rounds, name)
+    for name, base in RATIOS:
+        ratios = round_ratios(rounds, name, base)
         if ratios:
             each = ", ".join(f"{x:.2f}" for x in ratios)
-            print(f"ratio {name}/bare: median {statistics.median(ratios):.2f} (rounds: {each})")
+            print(f"ratio {name}/{base}: median {statistics.median(ratios):.2f} (rounds: {each})")
 
 
 async def run(args: argparse.Namespace) -> dict[str, list[Result]]:
@@ -309,7 +320,8 @@ async def run(args: argparse.Namespace) -> dict[str, list[Result]]:
         async with (
             aiohttp.ClientSession(timeout=timeout, connector=limit) as http,
             server("connector") as connector,
-            temporary_pg_database(enabled=want("bot-postgres")) as pg,
+            temporary_pg_database(enabled=want("bot-postgres") or want("bare-postgres")) as pg,
+            temporary_pg_database(enabled=want("bare-postgres")) as pg_bare,
         ):
 
             async def contender(name: str, kind: str, *extra: str, count: int, n: int) -> None:
@@ -330,13 +342,20 @@ async def run(args: argparse.Namespace) -> dict[str, list[Result]]:
 
             profile = ("--profile", args.profile_bot) if args.profile_bot else ()
             sqlite_url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+            bare_sqlite_url = f"sqlite+aiosqlite:///{Path(tmp) / 'bare.db'}"
             for n in range(args.rounds):
                 if want("bare"):
                     await contender("bare", "bare", count=per_round, n=n)
+                if want("bare-sqlite"):
+                    db_args = ("--database-url", bare_sqlite_url)
+                    await contender("bare-sqlite", "bare-db", *db_args, count=per_round, n=n)
                 if want("bot-sqlite"):
                     bot_args = ("--database-url", sqlite_url, "--ics-dir", tmp, *profile)
                     await contender("bot-sqlite", "bot", *bot_args, count=per_round, n=n)
-                if pg is not None:
+                if pg_bare is not None:
+                    db_args = ("--database-url", pg_bare)
+                    await contender("bare-postgres", "bare-db", *db_args, count=per_round, n=n)
+                if pg is not None and want("bot-postgres"):
                     bot_args = ("--database-url", pg, "--ics-dir", tmp)
                     await contender("bot-postgres", "bot", *bot_args, count=per_round, n=n)
                 if want("stock") and stock_per_round:
@@ -359,7 +378,11 @@ def main(argv: list[str] | None = None) -> None:
         "--stock-messages", type=int, default=500, help="stock botbuilder is slow; 0 skips it"
     )
     parser.add_argument("--max-seconds", type=float, default=120.0, help="time bound per contender")
-    parser.add_argument("--only", default="", help="comma list of: bare,bot-sqlite,bot-postgres,stock")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma list of: bare,bare-sqlite,bot-sqlite,bare-postgres,bot-postgres,stock",
+    )
     parser.add_argument("--profile-bot", default="", help="cProfile the bot-sqlite server into this file")
     parser.add_argument("--json", default="", help="also write the figures to this file")
     args = parser.parse_args(argv)
