@@ -10,12 +10,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from copy import copy
 from http import HTTPStatus
 from typing import Any
 
 from botbuilder.core import BotAdapter, InvokeResponse, TurnContext
 from botbuilder.core.conversation_reference_extension import get_continuation_activity
-from botbuilder.schema import Activity, ActivityTypes, ConversationReference, ResourceResponse
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    ConversationReference,
+    DeliveryModes,
+    ResourceResponse,
+)
 
 from bot.connector import ConnectorClient
 from bot.wire import to_json as activity_json
@@ -32,6 +39,34 @@ def to_json(value: Any) -> Any:
     return value
 
 
+class FastTurnContext(TurnContext):
+    """botbuilder's ``TurnContext`` without its deep copy of every outgoing activity.
+
+    The copy only protects the caller's object from the fields the send path sets: the conversation
+    reference's addressing, the type, the input hint and the id, all top-level attributes. A shallow copy
+    protects them just as well and costs a fraction (the deep copy walked the whole card, ~6% of a turn's
+    CPU). Everything else (send handlers, ``responded``, expect-replies delivery) behaves as botbuilder's.
+    """
+
+    async def send_activities(self, activities: list[Activity]) -> list[ResourceResponse]:
+        if self.activity.delivery_mode == DeliveryModes.expect_replies:
+            return await super().send_activities(activities)
+        ref = TurnContext.get_conversation_reference(self.activity)
+        output = [TurnContext.apply_conversation_reference(copy(act), ref) for act in activities]
+        for act in output:
+            act.type = act.type or ActivityTypes.message
+            act.input_hint = act.input_hint or "acceptingInput"
+            act.id = None
+
+        async def logic() -> list[ResourceResponse]:
+            responses = await self.adapter.send_activities(self, output)
+            if any(act.type != ActivityTypes.trace for act in output):
+                self.responded = True
+            return responses
+
+        return await self._emit(self._on_send_activities, output, logic())
+
+
 class FastAdapter(BotAdapter):
     def __init__(self, connector: ConnectorClient, app_id: str = "") -> None:
         super().__init__()
@@ -42,7 +77,7 @@ class FastAdapter(BotAdapter):
         self, activity: Activity, logic: Callable[[TurnContext], Awaitable[None]], identity: Any = None
     ) -> tuple[int, Any]:
         """Run one turn; answer what the HTTP layer returns: (status, JSON body or None)."""
-        context = TurnContext(self, activity)
+        context = FastTurnContext(self, activity)
         if identity is not None:
             context.turn_state[self.BOT_IDENTITY_KEY] = identity
         await self.run_pipeline(context, logic)
@@ -96,5 +131,5 @@ class FastAdapter(BotAdapter):
         """Run ``callback`` in a proactive turn. Unlike stock botbuilder, errors propagate to the caller."""
         if isinstance(reference, dict):
             reference = ConversationReference().deserialize(reference)
-        context = TurnContext(self, get_continuation_activity(reference))
+        context = FastTurnContext(self, get_continuation_activity(reference))
         await callback(context)
