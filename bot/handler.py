@@ -17,6 +17,7 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ChannelAccount
 from botbuilder.schema.teams import MeetingEndEventDetails, MeetingStartEventDetails, TeamsChannelAccount
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import teams
 from bot.i18n import Translator, translator
@@ -61,14 +62,20 @@ class SspfBot(TeamsActivityHandler):
             t=translator(activity.locale, settings.locale),
         )
         turn_context.turn_state[TURN_KEY] = turn
-        async with self.services.db.transaction() as session:
+        replay_key = (
+            f"act:{turn.conversation_id}:{activity.id}" if activity.type != "invoke" and activity.id else ""
+        )
+
+        async def replay_guard(session: AsyncSession) -> bool:
+            return await first_time(session, replay_key) if replay_key else True
+
+        async with self.services.db.opened(replay_guard) as (session, fresh):
             turn.db = session
             token = current_session.set(session)
             try:
-                if activity.type != "invoke" and activity.id:
-                    if not await first_time(session, f"act:{turn.conversation_id}:{activity.id}"):
-                        log.info("replayed activity %s ignored", activity.id)
-                        return
+                if not fresh:
+                    log.info("replayed activity %s ignored", activity.id)
+                    return
                 await self._remember_conversation(turn)
                 if turn.is_personal and activity.type == "message":
                     chosen = await self.services.dialogs.preferred_language(turn_context, turn.user_id)

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 SQLITE_WRITER_WAIT = 30.0  # seconds, as SQLite's own busy_timeout below
 _holds_writer: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "sspf_holds_sqlite_writer", default=False
@@ -51,7 +56,11 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             cur.close()
 
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+    # No pool_pre_ping: on asyncpg it is BEGIN, a query and ROLLBACK (three round trips) on every
+    # checkout, paid by every turn. A connection that died in the pool (PostgreSQL restarted) fails
+    # its first statement instead; SQLAlchemy then invalidates the whole pool, and ``opened`` below
+    # runs that first statement again on a fresh connection, so no user's turn fails for it.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=20, pool_recycle=3600)
 
 
 class Database:
@@ -93,15 +102,45 @@ class Database:
             _holds_writer.reset(token)
             self._writer.release()
 
+    @asynccontextmanager
+    async def opened(
+        self, first: Callable[[AsyncSession], Awaitable[T]]
+    ) -> AsyncIterator[tuple[AsyncSession, T]]:
+        """A transaction whose ``first`` statement ran on a live connection.
+
+        If the pooled connection turns out dead, ``first`` fails before anything else happened in
+        the transaction, so it is safe to run once more on a fresh one. The caller gets the session
+        and what ``first`` returned; the transaction commits when the block ends, as ``transaction``.
+        """
+        for attempt in range(2):
+            stack = AsyncExitStack()
+            session = await stack.enter_async_context(self.transaction())
+            try:
+                result = await first(session)
+            except DBAPIError as exc:
+                try:
+                    await stack.__aexit__(type(exc), exc, exc.__traceback__)
+                except DBAPIError:
+                    pass  # rolling back on the dead connection: nothing to roll back
+                if exc.connection_invalidated and attempt == 0:
+                    log.warning("database connection was dropped; opening the transaction again")
+                    continue
+                raise
+            async with stack:
+                yield session, result
+            return
+
     async def ping(self) -> bool:
         from sqlalchemy import text
 
-        try:
-            async with self.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-            return True
-        except Exception:
-            return False
+        for _ in range(2):  # a connection that died in the pool fails once, then the pool is renewed
+            try:
+                async with self.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+                return True
+            except Exception:
+                continue
+        return False
 
     async def dispose(self) -> None:
         await self.engine.dispose()
