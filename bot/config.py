@@ -40,6 +40,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 3978
     database_url: str = field(default_factory=default_database_url)
+    db_pool_size: int = 20  # PostgreSQL connections per replica (replicas × this < max_connections)
     timezone: str = "Europe/Stockholm"
     locale: str = "sv-SE"
     coordinators: tuple[tuple[str, str], ...] = ()
@@ -89,6 +90,7 @@ class Settings:
             host=env.get("HOST", "127.0.0.1"),
             port=int(env.get("PORT", "3978")),
             database_url=env.get("DATABASE_URL") or default_database_url(),
+            db_pool_size=int(env.get("SSPF_DB_POOL_SIZE", "20")),
             timezone=env.get("SSPF_TIMEZONE", "Europe/Stockholm"),
             locale=env.get("SSPF_LOCALE", "sv-SE"),
             coordinators=_coordinators(env.get("SSPF_COORDINATORS", "")),

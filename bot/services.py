@@ -33,7 +33,7 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings, *, retry: RetryPolicy | None = None) -> Services:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, pool_size=settings.db_pool_size)
         tokens = AppTokenProvider(settings)
         connector = ConnectorClient(tokens, retry=retry)
         adapter = FastAdapter(connector, app_id=settings.app_id)

@@ -37,7 +37,10 @@ def is_sqlite(url: str) -> bool:
     return normalize_url(url).startswith("sqlite")
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+DEFAULT_POOL_SIZE = 20
+
+
+def make_engine(url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[1]
@@ -60,15 +63,19 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     # checkout, paid by every turn. A connection that died in the pool (PostgreSQL restarted) fails
     # its first statement instead; SQLAlchemy then invalidates the whole pool, and ``opened`` below
     # runs that first statement again on a fresh connection, so no user's turn fails for it.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=20, pool_recycle=3600)
+    # Overflow connections are opened for a burst and closed again at check-in; under steady load beyond
+    # the pool that churn (TCP, authentication, a new backend) cost more CPU than the turns' queries
+    # (pool 10 + overflow 20 before). A turn beyond pool + overflow waits for a connection.
+    # Replicas × (pool_size + 10) must stay below the server's max_connections.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=10, pool_timeout=30, pool_recycle=3600)
 
 
 class Database:
     """One engine and its session factory, shared by the whole process."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> None:
         self.url = normalize_url(url)
-        self.engine = make_engine(self.url)
+        self.engine = make_engine(self.url, pool_size=pool_size)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writer = asyncio.Lock() if self.url.startswith("sqlite") else None
 
