@@ -19,6 +19,8 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bot.wire import dumps, loads
+
 log = logging.getLogger(__name__)
 
 RETRYABLE = frozenset({412, 429, 502, 503, 504})
@@ -82,7 +84,7 @@ class ConnectorClient:
             self._session = aiohttp.ClientSession(
                 timeout=self._timeout,
                 connector=aiohttp.TCPConnector(limit=200, ttl_dns_cache=300),
-                json_serialize=_dumps,
+                json_serialize=dumps,
             )
         return self._session
 
@@ -135,17 +137,9 @@ class ConnectorClient:
         return await self.request("POST", f"{service_url.rstrip('/')}/v3/conversations", parameters)
 
 
-def _dumps(obj: Any) -> str:
-    import json
-
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-
-
 def _loads(text: str) -> dict[str, Any]:
-    import json
-
     try:
-        data = json.loads(text)
+        data = loads(text)
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}

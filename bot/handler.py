@@ -9,7 +9,6 @@ events and member changes arrive where botbuilder users expect them.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
@@ -25,7 +24,7 @@ from bot.registry import Route, registry
 from bot.services import Services
 from bot.state_storage import current_session
 from bot.turn import Turn
-from bot.wire import to_json
+from bot.wire import dumps, to_json
 from store.queries.conversations import first_time, save_reference
 
 log = logging.getLogger(__name__)
@@ -124,7 +123,7 @@ class SspfBot(TeamsActivityHandler):
         # that id: a continuation activity gets a fresh one.)
         reference = to_json(TurnContext.get_conversation_reference(turn.activity))
         reference.pop("activityId", None)
-        fingerprint = hash(json.dumps(reference, sort_keys=True))
+        fingerprint = hash(dumps(reference, sort_keys=True))
         if self._known_refs.get(turn.conversation_id) == fingerprint:
             return
         await save_reference(

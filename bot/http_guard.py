@@ -6,14 +6,13 @@ with 500. Here each gets the status a client can act on.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError
 
-from bot.wire import from_json
+from bot.wire import dumps, from_json, loads
 
 NEEDS_CONVERSATION = frozenset(
     {
@@ -30,7 +29,7 @@ NEEDS_CONVERSATION = frozenset(
 
 
 def bad_request(reason: str) -> web.HTTPBadRequest:
-    return web.HTTPBadRequest(text=json.dumps({"error": reason}), content_type="application/json")
+    return web.HTTPBadRequest(text=dumps({"error": reason}), content_type="application/json")
 
 
 async def read_activity(request: web.Request, max_bytes: int) -> Activity:
@@ -42,8 +41,8 @@ async def read_activity(request: web.Request, max_bytes: int) -> Activity:
     if len(raw) > max_bytes:
         raise web.HTTPRequestEntityTooLarge(max_size=max_bytes, actual_size=len(raw))
     try:
-        body: Any = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        body: Any = loads(raw)
+    except ValueError:
         raise bad_request("body is not JSON") from None
     if not isinstance(body, dict):
         raise bad_request("activity must be a JSON object")

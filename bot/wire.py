@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 from typing import Any, TypeVar
 
+import orjson
 from msrest.serialization import Deserializer, Model, Serializer
 
 M = TypeVar("M", bound=Model)
@@ -23,6 +24,20 @@ _PLAIN_SCALARS = (str, int, float, bool, type(None))
 
 class _Fallback(Exception):
     """The value is not one the fast path knows to handle exactly like msrest."""
+
+
+# --- bytes ------------------------------------------------------------------------------------------
+
+
+def loads(raw: bytes | str) -> Any:
+    """JSON text to data; anything that is not strict JSON (NaN, lone surrogates, >64-bit integers,
+    nesting deeper than 1024) raises ``ValueError``, which the HTTP layer answers with 400."""
+    return orjson.loads(raw)
+
+
+def dumps(data: Any, *, sort_keys: bool = False) -> str:
+    """Data to compact JSON text, UTF-8 as it is (no ``\\u`` escapes)."""
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS if sort_keys else 0).decode()
 
 
 # --- writing ------------------------------------------------------------------------------------------

@@ -69,7 +69,21 @@ async def test_healthz_reports_database(sqlite_bot):
     assert body == {"status": "ok", "database": True, "mode": "local"}
 
 
-@pytest.mark.parametrize("raw", [b"", b"null", b"42", b'"text"', json.dumps({"type": 5}).encode()])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"null",
+        b"42",
+        b'"text"',
+        json.dumps({"type": 5}).encode(),
+        b'{"type": "message", "text": NaN}',  # not JSON, though Python's json accepts it
+        b"[" * 100_000 + b"]" * 100_000,  # nesting that overflowed Python's json parser's stack
+        b'{"type": "message", "text": "\\ud800"}',  # a lone surrogate cannot be encoded again
+        b"\xff\xfe{}",  # not UTF-8
+    ],
+    ids=["empty", "null", "number", "string", "type-not-text", "nan", "deep", "surrogate", "not-utf8"],
+)
 async def test_odd_bodies_are_4xx(sqlite_bot, raw):
     status, _ = await sqlite_bot.post(raw)
     assert 400 <= status < 500
