@@ -354,9 +354,8 @@ async def run(variant: str, db_kind: str, reminders: int, users: int, workdir: P
         log = workdir / f"bot-{variant}-{db_kind}.log"
         count = 2 if variant == "two" else 1
         lease = 10.0 if variant == "kill" else 300.0  # a short lease so the dead process's claims return soon
-        processes = [
-            BotProcess(url, log, lease_s=lease, tenant_rate=TEAMS_TENANT_RATE / count) for _ in range(count)
-        ]
+        # every process is configured with the whole tenant rate: replicas share it among themselves
+        processes = [BotProcess(url, log, lease_s=lease, tenant_rate=TEAMS_TENANT_RATE) for _ in range(count)]
         started = time.monotonic()
         for p in processes:
             p.start()

@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.cards.reminders import card_item_ids
@@ -176,3 +177,54 @@ async def test_sends_are_paced_under_the_tenant_limit_without_429(database_url, 
     finally:
         await running.stop()
         await connector.stop()
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # replicas share PostgreSQL
+async def test_two_replicas_share_the_tenant_limit_without_429(database_url, tmp_path):
+    """Two replicas, each configured with the whole tenant rate (6/s, as the connector enforces): each
+    paces at its share while both hold claims, so Teams never answers 429 and both did part of the work.
+    (On SQLite one process's stream of short write transactions starves the other's busy-wait, so one
+    replica does all the work; several replicas are a PostgreSQL deployment.)"""
+    connector = LoopbackConnector(per_tenant_per_second=6)
+    await connector.start()
+    settings = local_settings(database_url, ics_dir=str(tmp_path / "ics"), reminder_tenant_rate=6)
+    first, second = RunningBot(settings, connector), RunningBot(settings, connector)
+    await first.start()
+    await second.start()
+    try:
+        expected = await seed_many(first, USERS[:12], 1)
+        dispatchers = [dispatcher_of(first.services), dispatcher_of(second.services)]
+        for dispatcher in dispatchers:
+            dispatcher.batch_size, dispatcher.digests = 3, False
+        reports = await asyncio.gather(*(d.run_once(now=TUESDAY) for d in dispatchers))
+        items = delivered_items(first)
+        assert len(items) == expected and set(items.values()) == {1}
+        assert all(report.cards > 0 for report in reports)  # both replicas sent
+        assert connector.status_counts.get(429, 0) == 0
+    finally:
+        await first.stop()
+        await second.stop()
+        await connector.stop()
+
+
+async def test_a_replica_alone_again_takes_the_whole_tenant_rate(bot):
+    """The share follows the claims: while another replica holds some, half; once they are done, all."""
+    await seed_many(bot, USERS[:6], 1)
+    other = RunningBot(bot.settings, bot.connector)
+    await other.start()
+    try:
+        mine, theirs = dispatcher_of(bot.services), dispatcher_of(other.services)
+        whole = mine.limiter.rate(acts.TENANT)
+        async with bot.services.db.transaction() as s:
+            claimed = await q.claim_due(s, TUESDAY, theirs.worker_id, 3, timedelta(minutes=5))
+        async with bot.services.db.transaction() as s:
+            await q.claim_due(s, TUESDAY, mine.worker_id, 3, timedelta(minutes=5))
+        await mine.refresh_share(acts.TENANT, TUESDAY)
+        assert mine.limiter.rate(acts.TENANT) == pytest.approx(whole / 2, abs=1)
+        async with bot.services.db.transaction() as s:
+            await q.mark_sent(s, [r.id for r in claimed], theirs.worker_id, TUESDAY)
+        await asyncio.sleep(0.3)  # past the refresh interval
+        await mine.refresh_share(acts.TENANT, TUESDAY)
+        assert mine.limiter.rate(acts.TENANT) == whole
+    finally:
+        await other.stop()

@@ -55,6 +55,7 @@ Clock = Callable[[], datetime]
 EXTRAS_KEY = "reminders"
 SYSTEM_ACTOR = "system:reminders"
 NOTICE_DELAY = timedelta(minutes=1)  # the coordinator's note goes out with the next run, not this one
+SHARE_REFRESH_S = 0.25  # how often a sending dispatcher re-counts the replicas it shares a tenant's rate with
 
 
 def offset_clock(start: datetime) -> Clock:
@@ -138,6 +139,7 @@ class ReminderDispatcher:
         self.max_attempts = max_attempts
         self.digests = digests
         self.limiter = SendLimiter(settings.reminder_tenant_rate, settings.reminder_conversation_rate)
+        self._share_counted: dict[str, float] = {}
         self._sends = asyncio.Semaphore(concurrency)
         self._run_lock = asyncio.Lock()
         self._again = False
@@ -242,6 +244,7 @@ class ReminderDispatcher:
                 report.stale += len(loaded.stale)
                 recipients = {(r.tenant_id, r.recipient_aad_id) for r in rows}
                 references = await personal_references(session, recipients)
+                await self._count_senders(session, {r.tenant_id for r in rows}, current())
         except Exception as exc:
             log.exception("reading a reminder batch failed")
             async with self.services.db.transaction() as session:
@@ -285,6 +288,7 @@ class ReminderDispatcher:
                 count = len(items)
                 summary = t("reminders.title_one") if count == 1 else t("reminders.title_many", count=count)
                 payload = message_activity(card, summary=summary)
+                await self.refresh_share(tenant_id, current())
                 await self.limiter.acquire(tenant_id, recipient)
                 if reference is not None:
                     delivery = await send_payload_to_reference(self.services, reference, payload)
@@ -305,6 +309,20 @@ class ReminderDispatcher:
                     session, ids, self.worker_id, current(), repr(exc), max_attempts=self.max_attempts
                 )
             report.failed += len(ids)
+
+    async def refresh_share(self, tenant_id: str, now: datetime) -> None:
+        """Every SHARE_REFRESH_S per tenant: how many replicas send to it now (this one included)."""
+        if time.monotonic() - self._share_counted.get(tenant_id, -SHARE_REFRESH_S) < SHARE_REFRESH_S:
+            return
+        self._share_counted[tenant_id] = time.monotonic()  # the other sends in flight need not ask too
+        async with self.services.db.session() as session:
+            await self._count_senders(session, {tenant_id}, now)
+
+    async def _count_senders(self, session, tenant_ids: set[str], now: datetime) -> None:
+        counts = await q.senders_per_tenant(session, tenant_ids, now)
+        for tenant_id in tenant_ids:
+            self._share_counted[tenant_id] = time.monotonic()
+            self.limiter.set_share(tenant_id, counts.get(tenant_id, 0))
 
     async def _record(
         self,

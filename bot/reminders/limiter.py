@@ -5,6 +5,10 @@ answers 429 above that. A classic token bucket with a burst lets up to twice the
 window, which Teams would refuse; a sliding window of send times never does. One limiter per tenant
 and per conversation (here: per recipient, who has one 1:1 chat with the bot).
 
+Teams counts per tenant across all of the bot's replicas. Each dispatcher therefore takes its share:
+the tenant rate divided by the number of dispatchers that hold claimed reminders of that tenant right
+now (``set_share``, refreshed by the dispatcher four times a second while it sends).
+
 We pace 10 % under the limit: we count departures, Teams counts arrivals, and jitter between the two
 turned a 50/s pace into thousands of 429s over 10,000 sends (each retried outside this limiter, which
 kept the window full). With the headroom the run is slightly longer and almost never throttled.
@@ -28,12 +32,20 @@ class WindowLimiter:
     def __init__(
         self, rate: float, window: float = 1.0, *, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self.limit = max(1, int(rate * window))
         self.window = window
-        self.spacing = window / self.limit
         self._clock = clock
         self._times: deque[float] = deque()
         self._lock = asyncio.Lock()
+        self.set_rate(rate)
+
+    def set_rate(self, rate: float) -> None:
+        """Takes effect from the next acquisition; sends already made stay in the window."""
+        self.limit = max(1, int(rate * self.window))
+        self.spacing = self.window / self.limit
+
+    @property
+    def rate(self) -> float:
+        return self.limit / self.window
 
     async def acquire(self) -> None:
         async with self._lock:
@@ -61,7 +73,26 @@ class SendLimiter:
         self.tenant_rate = tenant_rate * headroom
         self.conversation_rate = conversation_rate * headroom
         self._tenants: dict[str, WindowLimiter] = {}
+        self._shares: dict[str, int] = {}
         self._conversations: dict[str, WindowLimiter] = {}
+
+    def set_share(self, tenant_id: str, senders: int) -> None:
+        """``senders`` dispatchers (this one included) are sending to this tenant now: pace at 1/senders."""
+        senders = max(1, senders)
+        self._shares[tenant_id] = senders
+        if tenant_id in self._tenants:
+            self._tenants[tenant_id].set_rate(self.tenant_rate / senders)
+
+    def rate(self, tenant_id: str) -> float:
+        """The pace this process keeps for the tenant now, in sends per second."""
+        return self._tenant(tenant_id).rate
+
+    def _tenant(self, tenant_id: str) -> WindowLimiter:
+        tenant = self._tenants.get(tenant_id)
+        if tenant is None:
+            share = self._shares.get(tenant_id, 1)
+            tenant = self._tenants[tenant_id] = WindowLimiter(self.tenant_rate / share)
+        return tenant
 
     async def acquire(self, tenant_id: str, conversation_key: str) -> None:
         conversation = self._conversations.get(conversation_key)
@@ -70,7 +101,4 @@ class SendLimiter:
                 self._conversations.clear()
             conversation = self._conversations[conversation_key] = WindowLimiter(self.conversation_rate)
         await conversation.acquire()
-        tenant = self._tenants.get(tenant_id)
-        if tenant is None:
-            tenant = self._tenants[tenant_id] = WindowLimiter(self.tenant_rate)
-        await tenant.acquire()
+        await self._tenant(tenant_id).acquire()

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, distinct, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -523,6 +523,25 @@ async def claim_due(
     rows = list((await session.scalars(stmt)).all())
     rows.sort(key=lambda r: (r.tenant_id, r.recipient_aad_id, r.due_at, r.kind, r.dedupe_key))
     return rows
+
+
+async def senders_per_tenant(
+    session: AsyncSession, tenant_ids: Iterable[str], now: datetime
+) -> dict[str, int]:
+    """How many dispatchers hold live claims on each tenant's reminders: they share Teams' rate."""
+    wanted = sorted(set(tenant_ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(Reminder.tenant_id, func.count(distinct(Reminder.claimed_by)))
+        .where(
+            Reminder.tenant_id.in_(wanted),
+            Reminder.state == CLAIMED,
+            Reminder.claimed_until >= now,
+        )
+        .group_by(Reminder.tenant_id)
+    )
+    return {tenant: count for tenant, count in rows.all()}
 
 
 def _mine(ids: Sequence[str], worker_id: str):
