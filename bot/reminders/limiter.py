@@ -73,15 +73,11 @@ class SendLimiter:
         self.tenant_rate = tenant_rate * headroom
         self.conversation_rate = conversation_rate * headroom
         self._tenants: dict[str, WindowLimiter] = {}
-        self._shares: dict[str, int] = {}
         self._conversations: dict[str, WindowLimiter] = {}
 
     def set_share(self, tenant_id: str, senders: int) -> None:
         """``senders`` dispatchers (this one included) are sending to this tenant now: pace at 1/senders."""
-        senders = max(1, senders)
-        self._shares[tenant_id] = senders
-        if tenant_id in self._tenants:
-            self._tenants[tenant_id].set_rate(self.tenant_rate / senders)
+        self._tenant(tenant_id).set_rate(self.tenant_rate / max(1, senders))
 
     def rate(self, tenant_id: str) -> float:
         """The pace this process keeps for the tenant now, in sends per second."""
@@ -90,8 +86,7 @@ class SendLimiter:
     def _tenant(self, tenant_id: str) -> WindowLimiter:
         tenant = self._tenants.get(tenant_id)
         if tenant is None:
-            share = self._shares.get(tenant_id, 1)
-            tenant = self._tenants[tenant_id] = WindowLimiter(self.tenant_rate / share)
+            tenant = self._tenants[tenant_id] = WindowLimiter(self.tenant_rate)
         return tenant
 
     async def acquire(self, tenant_id: str, conversation_key: str) -> None:
