@@ -81,6 +81,13 @@ class FastAdapter(BotAdapter):
         if identity is not None:
             context.turn_state[self.BOT_IDENTITY_KEY] = identity
         await self.run_pipeline(context, logic)
+        if activity.delivery_mode == DeliveryModes.expect_replies:
+            # The caller (a skill host, Direct Line, the Agents Playground with --delivery-mode) reads the
+            # replies from this HTTP answer instead of receiving them through the connector, as botbuilder's
+            # own adapter answers it.
+            return HTTPStatus.OK, {
+                "activities": [activity_json(a) for a in context.buffered_reply_activities]
+            }
         if activity.type == ActivityTypes.invoke:
             answer = context.turn_state.get(INVOKE_RESPONSE_KEY)
             if answer is None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import Activity, ChannelAccount
+from botbuilder.schema import Activity, ChannelAccount, DeliveryModes
 from botbuilder.schema.teams import MeetingEndEventDetails, MeetingStartEventDetails, TeamsChannelAccount
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -100,6 +100,9 @@ class SspfBot(TeamsActivityHandler):
         (a slow Graph call while booking) go on in the background after the budget, and the HTTP
         answer goes back now; the replay guard drops Teams' re-send meanwhile. Invokes are not
         cut short: their answer is the HTTP body."""
+        if turn.activity.delivery_mode == DeliveryModes.expect_replies:
+            await self._run_outbox(turn)  # the replies are the HTTP answer: none may go on after it
+            return
         task = asyncio.ensure_future(self._run_outbox(turn))
         try:
             await asyncio.wait_for(asyncio.shield(task), self.services.settings.reply_budget_s)

@@ -56,3 +56,18 @@ async def test_conversation_reference_is_kept_for_proactive_messages(bot):
     assert ref is not None
     assert ref["conversation"]["id"] == acts.personal(SOCIAL).id
     assert ref["serviceUrl"] == bot.connector.url
+
+
+async def test_a_caller_that_expects_replies_gets_them_in_the_http_answer(bot):
+    """Direct Line, skill hosts and the Agents Playground (--delivery-mode expectReplies) read the replies
+    from the answer to their POST; nothing goes through the connector."""
+    activity = acts.message("hjälp", SOCIAL, acts.personal(SOCIAL), bot.connector.url)
+    activity["deliveryMode"] = "expectReplies"
+    reply = await bot.send(activity)
+    assert reply.status == 200
+    assert reply.sent == []
+    (message,) = reply.body["activities"]
+    assert message["type"] == "message"
+    assert message["conversation"]["id"] == acts.personal(SOCIAL).id
+    card = message["attachments"][0]["content"]
+    assert "SSPF – vad jag kan hjälpa till med" in card_text(card)
