@@ -30,13 +30,16 @@ def _unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="module")
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """A module may set ``STACK_ENV`` (a function of the stack's work dir → extra bot environment)."""
+    """A module may set ``STACK_ENV`` (a function of the stack's work dir → extra bot environment) and
+    ``PLAYGROUND_ARGS`` (extra command-line options for the Playground)."""
     reason = missing_tooling()
     if reason:
         _unavailable(reason)
     workdir = tmp_path_factory.mktemp("e2e")
     extra_env = getattr(request.module, "STACK_ENV", lambda _workdir: {})(workdir)
-    running = Stack(workdir, extra_env=extra_env)
+    running = Stack(
+        workdir, extra_env=extra_env, playground_args=getattr(request.module, "PLAYGROUND_ARGS", ())
+    )
     try:
         running.start()
     except StackUnavailable as exc:

@@ -62,6 +62,7 @@ class Stack:
 
     workdir: Path
     extra_env: dict[str, str] = field(default_factory=dict)
+    playground_args: tuple[str, ...] = ()  # e.g. ("--delivery-mode", "expectReplies")
     bot_port: int = 0
     playground_port: int = 0
     bot: subprocess.Popen[bytes] | None = None
@@ -147,6 +148,7 @@ class Stack:
             "--dt",
             "-p",
             str(self.playground_port),
+            *self.playground_args,
         ]
         with self.playground_log.open("wb") as log:
             self.playground = subprocess.Popen(
