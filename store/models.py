@@ -363,3 +363,18 @@ class Reminder(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     payload: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutcomeTally(Base):
+    """How many closed cases had each answer to each outcome question (``domain.outcomes``), per tenant.
+
+    Counts only, on purpose: no case id, no date finer than the year the cases closed. The answers about
+    a child are never stored with the child; the steering group's figures need nothing more.
+    """
+
+    __tablename__ = "outcome_tally"
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator: Mapped[str] = mapped_column(String(40), primary_key=True)
+    answer: Mapped[str] = mapped_column(String(40), primary_key=True)
+    cases: Mapped[int] = mapped_column(Integer, default=0)

@@ -28,6 +28,7 @@ from bot.cards.elements import (
 from bot.i18n import Translator
 from domain.agencies import CaseStatus, ConcernCategory, SignalSource, Track
 from domain.case_rules import SCHOOL_AREA_MAX, CloseReason
+from domain.outcomes import SCALES, field_name
 
 MEETING_BOOK_VERB = "meeting.book"  # reserved for the booking flow; this flow registers nothing for it
 
@@ -278,14 +279,30 @@ def case_list_card(t: Translator, rows: list[CaseRow], *, total: int, coordinato
 # --- closing --------------------------------------------------------------------------------------------
 
 
-def close_form(t: Translator, case_id: str, code: str, errors: dict[str, str] | None = None) -> Element:
-    errors = errors or {}
+def close_form(
+    t: Translator,
+    case_id: str,
+    code: str,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+) -> Element:
+    """The reason (required) and the outcome questions (optional, counted anonymously, see
+    ``domain.outcomes``); shown again with errors, the user's choices stay."""
+    errors, values = errors or {}, values or {}
     body: list[Element] = heading(t("close_form.title", code=code))
     body.append(text(t("close_form.note")))
+    reasons = _labels(t, "close_reason", CloseReason)
     body.append(
-        input_choice("reason", t("close_form.reason"), _labels(t, "close_reason", CloseReason), expanded=True)
+        input_choice("reason", t("close_form.reason"), reasons, kept(values, "reason"), expanded=True)
     )
     body += field_error(errors, "reason")
+    body.append(text(t("close_form.outcomes"), weight="Bolder", spacing="Medium"))
+    body.append(text(t("close_form.outcomes_note"), isSubtle=True, size="Small", spacing="None"))
+    for indicator, scale in SCALES.items():
+        name = field_name(indicator)
+        answers = [(v, t(f"outcome_value.{v}")) for v in scale.values]
+        body.append(input_choice(name, t(f"outcome.{indicator.value}"), answers, kept(values, name)))
+        body += field_error(errors, name)
     return card(
         body,
         [

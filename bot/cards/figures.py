@@ -8,6 +8,7 @@ from bot.cards.elements import Element, card, facts, heading, text
 from bot.i18n import Translator
 from domain.agencies import CaseStatus, Track
 from domain.figures import Figure, count, median_days, share
+from domain.outcomes import SCALES, Indicator
 from store.queries.figures import RawFigures
 
 
@@ -50,5 +51,19 @@ def figures_card(t: Translator, raw: RawFigures, today: date) -> Element:
             ]
         )
     )
+    body.append(text(t("figures.outcomes"), weight="Bolder", spacing="Medium"))
+    body.append(facts([(t(f"outcome.{i.value}.good"), _outcome(t, raw, i)) for i in SCALES]))
+    body.append(text(t("figures.outcomes_note"), isSubtle=True, size="Small", spacing="None"))
     body.append(text(t("figures.note"), isSubtle=True, size="Small", spacing="Medium"))
     return card(body)
+
+
+def _outcome(t: Translator, raw: RawFigures, indicator: Indicator) -> str:
+    """The share of closed cases that met the goal, out of those where the question was answered."""
+    answers = raw.outcomes.get(indicator.value, {})
+    answered = sum(answers.values())
+    good = answers.get(SCALES[indicator].good, 0)
+    shown = share(good, answered)
+    if shown.value is None:
+        return _show(t, shown)
+    return t("figures.outcome_share", share=_show(t, shown, " %"), base=answered)

@@ -31,6 +31,7 @@ from bot.turn import Turn
 from domain.agencies import Agency, CaseStatus
 from domain.case_rules import change_case_status, personnummer_refusal, validate_new_case
 from domain.choices import parse_choice, parse_iso_date
+from domain.outcomes import read_outcomes
 from domain.personnummer import contains_personnummer
 from domain.refusal import Refusal
 from store.models import AuditEvent, SspfCase
@@ -45,6 +46,7 @@ from store.queries.cases import (
     stop_case_activity,
 )
 from store.queries.consent import GUARDIAN, agencies_covered, consent_decision
+from store.queries.figures import add_outcomes
 
 log = logging.getLogger(__name__)
 LIST_LIMIT = 30
@@ -293,6 +295,9 @@ async def ask_close(turn: Turn) -> None:
     turn.show(close_form(turn.t, case.id, case.code))
 
 
+CLOSE_FORM_REFUSALS = ("case.close_reason_required", "case.close_reason_unknown")
+
+
 @registry.verb("case.close", case="write", coordinator=True, personal=True)
 async def close(turn: Turn) -> None:
     case = turn.case
@@ -300,17 +305,32 @@ async def close(turn: Turn) -> None:
     outcome = change_case_status(
         CaseStatus(case.status), CaseStatus.CLOSED, str(turn.data.get("reason") or "")
     )
-    if isinstance(outcome, Refusal):
+    if isinstance(outcome, Refusal) and outcome.key not in CLOSE_FORM_REFUSALS:
         turn.case_audit = "read"
-        if outcome.key in ("case.close_reason_required", "case.close_reason_unknown"):
-            turn.replace(close_form(turn.t, case.id, case.code, {"reason": refusal_text(turn.t, outcome)}))
-        else:
-            turn.say_text(refusal_text(turn.t, outcome))
+        turn.say_text(refusal_text(turn.t, outcome))
         return
+    answers, refusals = read_outcomes(turn.data)
+    errors = {name: refusal_text(turn.t, refusal) for name, refusal in refusals.items()}
+    if isinstance(outcome, Refusal):
+        errors["reason"] = refusal_text(turn.t, outcome)
+    if errors:
+        turn.case_audit = "read"
+        turn.replace(close_form(turn.t, case.id, case.code, errors, turn.data))
+        return
+    assert not isinstance(outcome, Refusal)
     _, reason = outcome
     stopped = await stop_case(turn, case)
     await set_status(turn.session, case, CaseStatus.CLOSED, reason=reason.value if reason else None)
-    turn.audit("case", "update", status="closed", reason=reason.value if reason else None)
+    year = datetime.now(turn.services.settings.tz).year
+    await add_outcomes(turn.session, turn.tenant_id, year, {i.value: a for i, a in answers.items()})
+    # how many questions were answered, never the answers: they exist only as anonymous counts
+    turn.audit(
+        "case",
+        "update",
+        status="closed",
+        reason=reason.value if reason else None,
+        outcomes_counted=len(answers),
+    )
     turn.say(
         "case.closed_done",
         code=case.code,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import ActionItem, Meeting, SspfCase
+from store.models import ActionItem, Meeting, OutcomeTally, SspfCase
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class RawFigures:
     actions_closed: int
     actions_done_on_time: int
     followups_booked: int
+    outcomes: dict[str, dict[str, int]]  # indicator → answer → closed cases (all years)
 
 
 async def raw_figures(session: AsyncSession, tenant_id: str, today: date) -> RawFigures:
@@ -80,4 +83,36 @@ async def raw_figures(session: AsyncSession, tenant_id: str, today: date) -> Raw
         actions_closed=len(closed),
         actions_done_on_time=len(on_time),
         followups_booked=int(followups or 0),
+        outcomes=await outcome_counts(session, tenant_id),
     )
+
+
+async def add_outcomes(session: AsyncSession, tenant_id: str, year: int, answers: Mapping[str, str]) -> None:
+    """Count one closed case's answers (indicator → answer): one more case per answer, nothing else kept."""
+    if not answers:
+        return
+    dialect = session.bind.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(OutcomeTally).values(
+        [
+            {"tenant_id": tenant_id, "year": year, "indicator": indicator, "answer": answer, "cases": 1}
+            for indicator, answer in answers.items()
+        ]
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["tenant_id", "year", "indicator", "answer"],
+        set_={"cases": OutcomeTally.cases + 1},
+    )
+    await session.execute(stmt)
+
+
+async def outcome_counts(session: AsyncSession, tenant_id: str) -> dict[str, dict[str, int]]:
+    rows = await session.execute(
+        select(OutcomeTally.indicator, OutcomeTally.answer, func.sum(OutcomeTally.cases))
+        .where(OutcomeTally.tenant_id == tenant_id)
+        .group_by(OutcomeTally.indicator, OutcomeTally.answer)
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for indicator, answer, cases in rows.all():
+        counts.setdefault(indicator, {})[answer] = int(cases or 0)
+    return counts
