@@ -6,7 +6,7 @@ import asyncio
 import contextvars
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -120,22 +120,17 @@ class Database:
         and what ``first`` returned; the transaction commits when the block ends, as ``transaction``.
         """
         for attempt in range(2):
-            stack = AsyncExitStack()
-            session = await stack.enter_async_context(self.transaction())
+            opened = False
             try:
-                result = await first(session)
+                async with self.transaction() as session:
+                    result = await first(session)
+                    opened = True
+                    yield session, result
+                return
             except DBAPIError as exc:
-                try:
-                    await stack.__aexit__(type(exc), exc, exc.__traceback__)
-                except DBAPIError:
-                    pass  # rolling back on the dead connection: nothing to roll back
-                if exc.connection_invalidated and attempt == 0:
-                    log.warning("database connection was dropped; opening the transaction again")
-                    continue
-                raise
-            async with stack:
-                yield session, result
-            return
+                if opened or not exc.connection_invalidated or attempt == 1:
+                    raise  # the caller's own failure, or the database is really gone
+                log.warning("database connection was dropped; opening the transaction again")
 
     async def ping(self) -> bool:
         from sqlalchemy import text
