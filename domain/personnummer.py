@@ -5,6 +5,11 @@ refusing: anything date-shaped with a four-digit tail counts, even with a wrong 
 because a typo in a personnummer still identifies a child. We do not refuse phone numbers,
 bare years, bare dates or case codes, because refusing those would make the bot useless.
 
+Nor identifiers the software made: the bot's own row ids (32 hex digits) and Entra object ids (GUIDs)
+come back in card submissions (which guardian, which team member), and about one random id in a
+hundred holds ten digits that read as a samordningsnummer ("…e3211741969b…"). Refusing those made a
+guardian's consent, or a colleague's place on the team, impossible to record, for ever.
+
 i18n keys emitted:
     privacy.personnummer_refused  (params: field)  -- built by the validators that call this
 """
@@ -26,6 +31,12 @@ _TWELVE = re.compile(rf"(?<!\d)(18|19|20)(\d{{2}})(\d{{2}})(\d{{2}})({_JOIN})(\d
 # is not taken, so only a dash joins the tail here.
 _ISO_DATED = re.compile(
     rf"(?<!\d)(18|19|20)(\d{{2}}){_SEP}(\d{{2}}){_SEP}(\d{{2}}){_SPACE}*{_SEP}{_SPACE}*(\d{{4}})(?!\d)"
+)
+
+# Whole identifiers, masked before the search: a GUID, or the 32 hex digits of the bot's own ids.
+_IDENTIFIER = re.compile(
+    r"(?<![0-9A-Za-z-])(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|[0-9a-f]{32})(?![0-9A-Za-z-])"
 )
 
 # Swedish mobile numbers: 070, 072, 073, 076, 079 followed by seven digits.
@@ -54,6 +65,7 @@ def contains_personnummer(text: str) -> bool:
     """True when the text holds something that looks like a personnummer or samordningsnummer."""
     if not text:
         return False
+    text = _IDENTIFIER.sub(" ", text)
     for m in _TWELVE.finditer(text):
         if _date_shaped(m.group(3), m.group(4)):
             return True

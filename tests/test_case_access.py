@@ -120,6 +120,21 @@ async def test_another_cases_guardian_in_a_consent_card_is_refused_and_logged(bo
         assert [c.withdrawn_on for c in await session.scalars(select(Consent))] == [None]
 
 
+async def test_a_forged_guardian_holding_a_personnummer_is_refused_and_not_logged_verbatim(bot):
+    code, _ = await open_case_with_team(bot)
+    form = (await consent_form(bot, code)).card
+    inputs = {"guardian_id": "19121212-1212", "signed_on": date.today().isoformat(), "agencies": "skola"}
+    reply = await bot.press(COORDINATOR, ME, find_action(form, "Spara samtycket"), inputs)
+    assert reply.texts == [REFUSAL]
+    assert "1212" not in " ".join(reply.texts + [card_text(c) for c in reply.cards])
+    rows = await denied_rows(bot)
+    first = rows[0]
+    assert (first.entity, (first.detail or {}).get("asked_guardian")) == ("consent", "[personnummer]")
+    async with bot.services.db.session() as session:
+        trail = " ".join(str(r.detail) for r in await session.scalars(select(AuditEvent)))
+    assert "19121212" not in trail
+
+
 async def test_a_case_in_another_tenant_is_invisible(bot):
     code, _ = await open_case_with_team(bot)
     foreign = acts.User(COORDINATOR.aad, COORDINATOR.name, tenant=acts.OTHER_TENANT)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.i18n import Translator
 from bot.refusals import refusal_texts
-from store.models import CaseMember, Consent, Meeting, Reminder
+from store.models import CaseContact, CaseMember, Consent, Meeting, Reminder
 from store.queries.consent import consent_decision, individual_work_decision, may_join_meetings, meeting_team
 from tests.case_steps import (
     GUARDIAN_1,
@@ -110,6 +110,24 @@ async def test_an_agency_outside_the_consent_cannot_join_the_meetings(bot):
     assert refusal_texts(SV, team.decision.refusals) == [
         "Samtycke saknas för Polis. Registrera vårdnadshavarnas skriftliga samtycke först."
     ]
+
+
+async def test_a_guardian_whose_id_has_digits_like_a_samordningsnummer_can_consent(bot):
+    """Seen in CI: about one row id in a hundred holds ten digits that read as a samordningsnummer, and the
+    consent form refused that guardian as if the coordinator had typed a personnummer, every time."""
+    code, case_id = await open_case_with_team(bot)
+    unlucky = "7f1af9e3211741969b981d0c14e6b449"  # "3211741969": day 74 = 14 + 60
+    async with bot.services.db.transaction() as session:
+        second = (
+            await session.scalars(
+                select(CaseContact).where(CaseContact.case_id == case_id).order_by(CaseContact.added_at)
+            )
+        ).all()[1]
+        await session.execute(update(CaseContact).where(CaseContact.id == second.id).values(id=unlucky))
+    await record_consent(bot, code, "Vårdnadshavare 1", "skola")
+    saved = await record_consent(bot, code, "Vårdnadshavare 2", "skola")
+    assert f"Samtycket från Vårdnadshavare 2 är registrerat för **{code}**." in saved.texts
+    assert (await decide(bot, case_id, {"skola"})).allowed
 
 
 async def test_consent_end_date_is_respected(bot):

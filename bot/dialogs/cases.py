@@ -53,6 +53,7 @@ LIST_LIMIT = 30
 AUDIT_LIMIT = 50
 FORM_FIELDS = ("initials", "birth_year", "school_area", "signal_source", "concerns", "track", "signal_on")
 CONTROL_KEYS = frozenset({"verb", "nonce", "case_id", "case_code"})
+REDACTED = "[personnummer]"
 
 
 # --- helpers shared by the case, team and consent flows ---------------------------------------------------
@@ -92,7 +93,9 @@ def refuse_forged(turn: Turn, entity: str, **detail: Any) -> None:
         turn.case.id if turn.case else None,
     )
     turn.case_audit = "denied"
-    turn.audit(entity, "denied", **detail)
+    # what was asked for is kept for the record, unless it holds a personnummer (never stored anywhere)
+    kept = {k: REDACTED if isinstance(v, str) and contains_personnummer(v) else v for k, v in detail.items()}
+    turn.audit(entity, "denied", **kept)
     turn.say("access.forged")
 
 

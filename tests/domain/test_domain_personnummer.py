@@ -64,3 +64,16 @@ def test_luhn_tells_valid_from_invalid_check_digit() -> None:
     assert not luhn_ok("8112189875")
     assert luhn_ok("0702151234")
     assert not luhn_ok("0701234567")
+
+
+def test_identifiers_the_software_made_are_not_personnummer() -> None:
+    # Seen in CI: a guardian's row id whose digits "3211741969" read as a samordningsnummer
+    # (day 74 = 14 + 60), so that guardian's consent could never be recorded.
+    assert not contains_personnummer("7f1af9e3211741969b981d0c14e6b449")
+    assert not contains_personnummer("7f1af9e3-2117-4196-9b98-1d0c14e6b449")  # an Entra object id
+    assert not contains_personnummer("vald: 7f1af9e3211741969b981d0c14e6b449.")
+    # the same digits typed on their own, or a personnummer beside an id, are still refused
+    assert contains_personnummer("3211741969")
+    assert contains_personnummer("7f1af9e3211741969b981d0c14e6b449 121212-1212")
+    # an id only counts whole: 31 hex digits plus more text is not one
+    assert contains_personnummer("x7f1af9e3211741969b981d0c14e6b44")
