@@ -9,7 +9,7 @@ from store.models import Base, OutcomeTally, SspfCase
 from store.queries.figures import outcome_counts
 from tests.conftest import COORDINATOR
 from tests.harness import activities as acts
-from tests.harness.bot_runner import card_text, find_action, input_values
+from tests.harness.bot_runner import card_text, find_action, input_values, nodes
 from tests.harness.seed import seed_case
 
 ME = acts.personal(COORDINATOR)
@@ -45,6 +45,8 @@ async def test_the_closing_form_asks_for_outcomes_and_the_figures_show_shares(bo
     shown = card_text(form.card)
     assert "Utfall (frivilligt)" in shown and "Skolnärvaro" in shown and "Har en fritidsaktivitet" in shown
     assert "bara som anonyma antal" in shown
+    skolnarvaro = next(n for n in nodes(form.card) if n.get("id") == "outcome_skolnarvaro")
+    assert skolnarvaro["placeholder"] == "Vet ej" and "value" not in skolnarvaro  # optional, nothing preset
 
     answers = [
         {"outcome_skolnarvaro": "battre", "outcome_fritid": "ja", "outcome_brottslighet": "minskat"},

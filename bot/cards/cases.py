@@ -301,7 +301,15 @@ def close_form(
     for indicator, scale in SCALES.items():
         name = field_name(indicator)
         answers = [(v, t(f"outcome_value.{v}")) for v in scale.values]
-        body.append(input_choice(name, t(f"outcome.{indicator.value}"), answers, kept(values, name)))
+        body.append(
+            input_choice(
+                name,
+                t(f"outcome.{indicator.value}"),
+                answers,
+                kept(values, name),
+                placeholder=t("close_form.outcome_unknown"),
+            )
+        )
         body += field_error(errors, name)
     return card(
         body,

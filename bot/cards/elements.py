@@ -106,6 +106,7 @@ def input_choice(
     multi: bool = False,
     expanded: bool = False,
     required: bool = False,
+    placeholder: str | None = None,
 ) -> Element:
     el: Element = {
         "type": "Input.ChoiceSet",
@@ -115,6 +116,8 @@ def input_choice(
         "isMultiSelect": multi,
         "style": "expanded" if expanded else "compact",
     }
+    if placeholder:
+        el["placeholder"] = placeholder
     if value:
         el["value"] = value
     if required:
