@@ -3,6 +3,8 @@ steering group as shares with small numbers suppressed."""
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
 from store.models import Base, OutcomeTally, SspfCase
@@ -89,6 +91,7 @@ async def test_a_forged_answer_is_refused_on_the_card_with_the_other_entries_kep
     assert "Välj ett av alternativen i listan." in card_text(again.card)
     kept = input_values(again.card)
     assert kept["reason"] == "annan_insats" and kept["outcome_skolnarvaro"] == "battre"
+    assert kept["outcome_droger"] is None  # the refused value is not put back on the card
     assert await status_of(bot, code) == "open"
     async with bot.services.db.session() as s:
         assert await outcome_counts(s, acts.TENANT) == {}
@@ -118,3 +121,11 @@ async def test_a_double_click_on_close_counts_the_case_once(bot):
     assert not any("är avslutat. " in text for text in second.texts)
     async with bot.services.db.session() as s:
         assert await outcome_counts(s, acts.TENANT) == {"skolnarvaro": {"battre": 1}}
+
+
+async def test_a_personnummer_forged_into_the_closing_form_is_not_echoed(bot):
+    (code,) = await seed_cases(bot, 1)
+    again = await close(bot, code, {"reason": "121212-1212", "outcome_fritid": "19121212-1212"})
+    dumped = json.dumps(again.card)
+    assert "1212" not in dumped, dumped[max(0, dumped.find("1212") - 150) : dumped.find("1212") + 50]
+    assert await status_of(bot, code) == "open"

@@ -318,7 +318,8 @@ async def close(turn: Turn) -> None:
         errors["reason"] = refusal_text(turn.t, outcome)
     if errors:
         turn.case_audit = "read"
-        turn.replace(close_form(turn.t, case.id, case.code, errors, turn.data))
+        kept = {k: v for k, v in turn.data.items() if k not in errors}  # a refused value is not echoed
+        turn.replace(close_form(turn.t, case.id, case.code, errors, kept))
         return
     assert not isinstance(outcome, Refusal)
     _, reason = outcome
