@@ -44,6 +44,7 @@ from bot.cards.booking import (
 )
 from bot.cards.elements import new_nonce
 from bot.i18n import Translator
+from bot.refusals import refusal_text
 from bot.registry import registry
 from bot.turn import Turn
 from domain.agencies import Agency
@@ -87,13 +88,6 @@ SUGGEST_DAYS = 14
 
 
 # --- helpers -------------------------------------------------------------------------------------------
-
-
-def refusal_text(t: Translator, refusal: Refusal) -> str:
-    params = dict(refusal.params)
-    if "agency" in params:
-        params["agency"] = t(f"agency.{params['agency']}")
-    return t(refusal.key, **params)
 
 
 @dataclasses.dataclass

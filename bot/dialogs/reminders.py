@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.cards.reminders import ACTION_VERB, reminder_card
+from bot.refusals import refusal_text
 from bot.registry import registry
 from bot.reminders.content import load_items
 from bot.reminders.dispatcher import clock_of
@@ -57,9 +58,7 @@ async def act_on_reminder(turn: Turn) -> None:
     if op in STATUS_OPS:
         outcome = change_action_status(ActionStatus(action.status), STATUS_OPS[op], comment)
         if isinstance(outcome, Refusal):
-            await _redraw(
-                turn, errors={item_id: turn.t(outcome.key, **outcome.params)}, comments={item_id: comment}
-            )
+            await _redraw(turn, errors={item_id: refusal_text(turn.t, outcome)}, comments={item_id: comment})
             return
         action.status = outcome.value
         action.closed_at = closed_at_for(action.status, now)
