@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,13 +26,9 @@ from store.models import (
     StepEntry,
     new_id,
 )
+from store.queries import dialect_insert
 from store.queries.consent import consent_decision
 from store.types import utcnow
-
-
-def _insert(session: AsyncSession, model: type) -> Any:
-    return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(model)
-
 
 # --- meetings and runs ----------------------------------------------------------------------------
 
@@ -156,7 +151,7 @@ async def save_entry(
         )
         return
     now = utcnow()
-    stmt = _insert(session, StepEntry).values(
+    stmt = dialect_insert(session, StepEntry).values(
         id=new_id(),
         run_id=run_id,
         step_key=step_key,
@@ -199,7 +194,7 @@ async def note_attendee(
     """Remember who took part (idempotent); a later known agency fills in an unknown one."""
     if not aad_object_id:
         return
-    stmt = _insert(session, AgendaAttendee).values(
+    stmt = dialect_insert(session, AgendaAttendee).values(
         id=new_id(),
         run_id=run_id,
         aad_object_id=aad_object_id,

@@ -14,20 +14,16 @@ from typing import Any
 
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.agencies import CaseStatus
 from domain.case_code import format_case_code
 from store.models import CaseContact, CaseCounter, CaseMember, Reminder, SspfCase
+from store.queries import dialect_insert
 from store.queries.meetings import mark_case_meetings_cancel_pending
 from store.types import utcnow
 
 ACTIVE_REMINDER_STATES = ("pending", "claimed")
-
-
-def _insert(session: AsyncSession, model: type):
-    return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(model)
 
 
 async def next_case_code(session: AsyncSession, tenant_id: str, year: int) -> str:
@@ -37,7 +33,7 @@ async def next_case_code(session: AsyncSession, tenant_id: str, year: int) -> st
     for this transaction and then see the new number; SQLite serialises writers anyway. A rolled back
     turn rolls the number back too, so no gaps appear from failed saves.
     """
-    stmt = _insert(session, CaseCounter).values(tenant_id=tenant_id, year=year, last_seq=1)
+    stmt = dialect_insert(session, CaseCounter).values(tenant_id=tenant_id, year=year, last_seq=1)
     stmt = stmt.on_conflict_do_update(
         index_elements=[CaseCounter.tenant_id, CaseCounter.year],
         set_={"last_seq": CaseCounter.last_seq + 1},

@@ -9,11 +9,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import ConversationRef, IdempotencyKey
+from store.queries import dialect_insert
 from store.types import utcnow
-
-
-def _insert(session: AsyncSession, model: type):
-    return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(model)
 
 
 async def save_reference(
@@ -25,7 +22,7 @@ async def save_reference(
     user_aad_id: str | None,
     reference: dict[str, Any],
 ) -> None:
-    stmt = _insert(session, ConversationRef).values(
+    stmt = dialect_insert(session, ConversationRef).values(
         conversation_id=conversation_id,
         tenant_id=tenant_id,
         conversation_type=kind,

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import ActionItem, Meeting, OutcomeTally, SspfCase
+from store.queries import dialect_insert
 
 
 @dataclass(frozen=True)
@@ -91,9 +91,7 @@ async def add_outcomes(session: AsyncSession, tenant_id: str, year: int, answers
     """Count one closed case's answers (indicator → answer): one more case per answer, nothing else kept."""
     if not answers:
         return
-    dialect = session.bind.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(OutcomeTally).values(
+    stmt = dialect_insert(session, OutcomeTally).values(
         [
             {"tenant_id": tenant_id, "year": year, "indicator": indicator, "answer": answer, "cases": 1}
             for indicator, answer in answers.items()

@@ -19,7 +19,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, distinct, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.actions import ActionStatus
@@ -37,6 +36,7 @@ from domain.reminders import (
 )
 from domain.worktime import to_local
 from store.models import ActionItem, Consent, Coordinator, Meeting, MeetingParticipant, Reminder, SspfCase
+from store.queries import dialect_insert
 from store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -127,11 +127,6 @@ async def _resolve(
 # --- planning --------------------------------------------------------------------------------------
 
 
-def _insert(session: AsyncSession):
-    dialect = session.bind.dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Reminder)
-
-
 async def _apply(
     session: AsyncSession, tenant_id: str, key_prefixes: Sequence[str], planned: Sequence[Planned]
 ) -> PlanResult:
@@ -155,7 +150,7 @@ async def _apply(
         row = existing.get(key)
         if row is None:
             stmt = (
-                _insert(session)
+                dialect_insert(session, Reminder)
                 .values(
                     id=_new_id(),
                     tenant_id=tenant_id,
@@ -410,7 +405,7 @@ async def ensure_weekly_digests(session: AsyncSession, now: datetime) -> int:
             if spec.due_at_utc <= now:
                 spec = plan_weekly_digest(today + timedelta(days=7), coordinator)
             stmt = (
-                _insert(session)
+                dialect_insert(session, Reminder)
                 .values(
                     id=_new_id(),
                     tenant_id=tenant_id,
@@ -666,7 +661,7 @@ async def notify_undeliverable(
         if coordinator == person_aad_id:
             continue
         stmt = (
-            _insert(session)
+            dialect_insert(session, Reminder)
             .values(
                 id=_new_id(),
                 tenant_id=tenant_id,
