@@ -10,18 +10,10 @@ from store.models import ActionItem
 from store.queries.actions import set_action_status
 from tests.conftest import COORDINATOR, SOCIAL
 from tests.harness import activities as acts
-from tests.harness.bot_runner import card_text
+from tests.harness.bot_runner import card_text, fact_value
 from tests.harness.seed import seed_action, seed_case, seed_meeting
 
 OPEN = Translator("sv")("case_status.open")
-
-
-def _fact(card: dict, title: str) -> str:
-    for block in card["body"]:
-        for fact in block.get("facts", []):
-            if fact["title"] == title:
-                return fact["value"]
-    raise AssertionError(f"no fact {title!r}")
 
 
 async def test_coordinator_sees_aggregates_without_names(bot):
@@ -70,12 +62,12 @@ async def test_coordinator_sees_aggregates_without_names(bot):
     reply = await bot.say(COORDINATOR, acts.personal(COORDINATOR), "statistik")
     card = reply.card
     shown = card_text(card)
-    assert _fact(card, OPEN) == "5"
-    assert _fact(card, "Top 5") == "färre än 3"  # one Top 5 youth could be pointed out
-    assert _fact(card, "Dagar från signal till första SSPF-möte (median)") == "7"
-    assert _fact(card, "Avslutade åtgärder") == "3"
-    assert _fact(card, "Andel klara i tid") == "67 %"  # two of three done before their due date
-    assert _fact(card, "Åtgärder som är försenade") == "färre än 3"
+    assert fact_value(card, OPEN) == "5"
+    assert fact_value(card, "Top 5") == "färre än 3"  # one Top 5 youth could be pointed out
+    assert fact_value(card, "Dagar från signal till första SSPF-möte (median)") == "7"
+    assert fact_value(card, "Avslutade åtgärder") == "3"
+    assert fact_value(card, "Andel klara i tid") == "67 %"  # two of three done before their due date
+    assert fact_value(card, "Åtgärder som är försenade") == "färre än 3"
     for secret in ("SSPF-2026-00", "Z.Q.", "Zlatan", "Norra skolan", SOCIAL.name):
         assert secret not in shown
 

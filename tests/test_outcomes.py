@@ -11,19 +11,11 @@ from store.models import Base, OutcomeTally, SspfCase
 from store.queries.figures import outcome_counts
 from tests.conftest import COORDINATOR
 from tests.harness import activities as acts
-from tests.harness.bot_runner import card_text, find_action, input_values, nodes
+from tests.harness.bot_runner import card_text, fact_value, find_action, input_values, nodes
 from tests.harness.seed import seed_case
 
 ME = acts.personal(COORDINATOR)
 CLOSE = "Avsluta ärendet"
-
-
-def _fact(card: dict, title: str) -> str:
-    for block in card["body"]:
-        for fact in block.get("facts", []):
-            if fact["title"] == title:
-                return fact["value"]
-    raise AssertionError(f"no fact {title!r}")
 
 
 async def seed_cases(bot, count: int) -> list[str]:
@@ -62,10 +54,12 @@ async def test_the_closing_form_asks_for_outcomes_and_the_figures_show_shares(bo
         assert await status_of(bot, code) == "closed"
 
     figures = (await bot.say(COORDINATOR, ME, "statistik")).card
-    assert _fact(figures, "Högre skolnärvaro") == "67 % av 3 med känt utfall"
-    assert _fact(figures, "Mindre brottslighet") == "67 % av 3 med känt utfall"
-    assert _fact(figures, "Har en fritidsaktivitet") == "färre än 3"  # two answers could point at a child
-    assert _fact(figures, "Mindre droganvändning") == "–"
+    assert fact_value(figures, "Högre skolnärvaro") == "67 % av 3 med känt utfall"
+    assert fact_value(figures, "Mindre brottslighet") == "67 % av 3 med känt utfall"
+    assert (
+        fact_value(figures, "Har en fritidsaktivitet") == "färre än 3"
+    )  # two answers could point at a child
+    assert fact_value(figures, "Mindre droganvändning") == "–"
     assert "Utfall när ärenden avslutats" in card_text(figures)
 
 

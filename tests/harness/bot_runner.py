@@ -187,6 +187,15 @@ def card_text(card: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def fact_value(card: dict[str, Any], title: str) -> str:
+    """The value a FactSet shows beside ``title``, anywhere in the card."""
+    for node in nodes(card):
+        for fact in node.get("facts", []):
+            if fact["title"] == title:
+                return fact["value"]
+    raise AssertionError(f"no fact {title!r}")
+
+
 def input_values(card: dict[str, Any]) -> dict[str, Any]:
     """The values a card's inputs currently hold (what the user would see pre-filled)."""
     return {
