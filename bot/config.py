@@ -52,6 +52,7 @@ class Settings:
     escalation_days: int = 3
     retention_days: int = 365
     reply_budget_s: float = 10.0  # then replies finish in the background (Teams re-sends after 15 s)
+    reply_sweep_s: float = 5.0  # how often a replica sends replies owed by failed or crashed turns
     documents: str = ""  # teams (file consent upload) | disk; default: disk in local mode, else teams
     housekeeping_hours: float = 6.0
     allowed_service_url_hosts: tuple[str, ...] = ()
@@ -101,6 +102,7 @@ class Settings:
             escalation_days=int(env.get("SSPF_ESCALATION_DAYS", "3")),
             retention_days=int(env.get("SSPF_RETENTION_DAYS", "365")),
             reply_budget_s=float(env.get("SSPF_REPLY_BUDGET_S", "10")),
+            reply_sweep_s=float(env.get("SSPF_REPLY_SWEEP_S", "5")),
             documents=env.get("SSPF_DOCUMENTS", ""),
             housekeeping_hours=float(env.get("SSPF_HOUSEKEEPING_HOURS", "6")),
             reminders=env.get("SSPF_REMINDERS", "on").strip().lower() not in ("off", "0", "false", "no"),

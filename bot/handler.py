@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
@@ -21,10 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import teams
 from bot.i18n import Translator, translator
 from bot.registry import Route, registry
+from bot.replies import Reply
 from bot.services import Services
 from bot.state_storage import current_session
 from bot.turn import Turn
-from bot.wire import dumps, to_json
+from bot.wire import dumps, from_json, to_json
 from store.queries.conversations import first_time, save_reference
 
 log = logging.getLogger(__name__)
@@ -68,21 +70,27 @@ class SspfBot(TeamsActivityHandler):
         async def replay_guard(session: AsyncSession) -> bool:
             return await first_time(session, replay_key) if replay_key else True
 
+        turn.reply_key = replay_key or f"turn:{uuid.uuid4().hex}"
         async with self.services.db.opened(replay_guard) as (session, fresh):
             turn.db = session
             token = current_session.set(session)
             try:
-                if not fresh:
-                    log.info("replayed activity %s ignored", activity.id)
-                    return
-                await self._remember_conversation(turn)
-                if turn.is_personal and activity.type == "message":
-                    chosen = await self.services.dialogs.preferred_language(turn_context, turn.user_id)
-                    if chosen:
-                        turn.t = Translator(chosen)
-                await super().on_turn(turn_context)
+                if fresh:
+                    await self._remember_conversation(turn)
+                    if turn.is_personal and activity.type == "message":
+                        chosen = await self.services.dialogs.preferred_language(turn_context, turn.user_id)
+                        if chosen:
+                            turn.t = Translator(chosen)
+                    await super().on_turn(turn_context)
+                    await self._store_replies(turn)
             finally:
                 current_session.reset(token)
+        if not fresh:
+            # Teams re-sends an activity it got no answer to: if this one's replies are still owed (the
+            # process that committed it died, or the connector refused), they go out now.
+            log.info("replayed activity %s: only owed replies are sent", activity.id)
+            await self.services.replies.sweep(key=replay_key)
+            return
         if activity.type == "invoke":
             await self._run_outbox(turn)
             if activity.name == "adaptiveCard/action":
@@ -90,10 +98,50 @@ class SspfBot(TeamsActivityHandler):
             return
         await self._within_teams_window(turn)
 
-    @staticmethod
-    async def _run_outbox(turn: Turn) -> None:
-        for job in turn.outbox:  # jobs may queue more replies: the list grows while we walk it
-            await job()
+    async def _store_replies(self, turn: Turn) -> None:
+        """The replies commit with the turn (bot/replies.py), except where the HTTP answer carries
+        them (expectReplies): there the caller sees a failure and asks again."""
+        if turn.activity.delivery_mode == DeliveryModes.expect_replies:
+            return
+        replies = [item for item in turn.outbox if isinstance(item, Reply)]
+        if replies:
+            await self.services.replies.persist(turn.session, turn.reply_key, replies)
+
+    async def _run_outbox(self, turn: Turn) -> None:
+        """After commit: the replies and jobs in the order the handler queued them.
+
+        Nothing here may report "nothing was saved": the turn is committed. A reply that cannot be sent
+        now stays owed (bot/replies.py) and goes out later; a job that fails is logged, and the user is
+        told that what they did was saved but something after it went wrong.
+        """
+        index = 0
+        owed = False  # a reply could not be sent: the later ones wait behind it, in order
+        expect_replies = turn.activity.delivery_mode == DeliveryModes.expect_replies
+        while index < len(turn.outbox):  # jobs may queue more replies: the list grows while we walk it
+            item = turn.outbox[index]
+            if isinstance(item, Reply):
+                batch: list[Reply] = []
+                while index < len(turn.outbox) and isinstance(turn.outbox[index], Reply):
+                    batch.append(turn.outbox[index])  # type: ignore[arg-type]
+                    index += 1
+                if expect_replies:
+                    for reply in batch:
+                        message = from_json(Activity, reply.payload)
+                        if reply.kind == "update":
+                            await turn.context.update_activity(message)
+                        else:
+                            await turn.context.send_activity(message)
+                elif owed:
+                    await self.services.replies.owe(turn.reply_key, batch)
+                else:
+                    owed = not await self.services.replies.deliver(turn.reply_key, batch)
+                continue
+            index += 1
+            try:
+                await item()
+            except Exception:
+                log.exception("a job after the committed turn %s failed", turn.verb or turn.activity.type)
+                turn.outbox.append(Reply("send", turn.addressed(_text(turn.t("error.after_saved")))))
 
     async def _within_teams_window(self, turn: Turn) -> None:
         """Teams re-sends an activity it got no HTTP answer to within 15 s. Replies that take longer
@@ -248,6 +296,10 @@ class SspfBot(TeamsActivityHandler):
             await self.dispatch(
                 turn_context, route, data={"meeting_id": _meeting_id(meeting), "from_event": True}
             )
+
+
+def _text(text: str) -> dict[str, Any]:
+    return {"type": "message", "text": text, "textFormat": "markdown"}
 
 
 def _meeting_id(meeting: Any) -> str | None:

@@ -13,6 +13,7 @@ from bot.auth import AppTokenProvider, TokenValidator
 from bot.config import Settings
 from bot.connector import ConnectorClient, RetryPolicy
 from bot.dialog_host import DialogHost
+from bot.replies import ReplyDelivery
 from store.db import Database
 from store.migrate import migrate
 from store.models import Coordinator
@@ -30,6 +31,10 @@ class Services:
     token_provider: AppTokenProvider
     dialogs: DialogHost
     extras: dict[str, Any] = field(default_factory=dict)
+    replies: ReplyDelivery = field(init=False)  # replies owed after commit (bot/replies.py)
+
+    def __post_init__(self) -> None:
+        self.replies = ReplyDelivery(self)
 
     @classmethod
     def build(cls, settings: Settings, *, retry: RetryPolicy | None = None) -> Services:

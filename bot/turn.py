@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards.elements import message_activity
 from bot.i18n import Translator
-from bot.wire import from_json
+from bot.replies import Reply
+from bot.wire import to_json
 from store.models import AuditEvent
 
 if TYPE_CHECKING:
@@ -40,12 +41,15 @@ class Turn:
     db: AsyncSession | None = None
     case: SspfCase | None = None
     is_coordinator: bool = False
-    outbox: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+    # Replies (sent after commit, stored with it: bot/replies.py) and jobs to run after commit, in order.
+    outbox: list[Reply | Callable[[], Awaitable[Any]]] = field(default_factory=list)
     invoke_body: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)  # texts for an invoke answer (no chat message)
     # What the case-access middleware records once the handler ran, when not the route's own read/write:
     # "read" (a write form only re-rendered with errors) or "denied" (a forged id inside the case).
     case_audit: str | None = None
+    reply_key: str = ""  # which turn the stored replies answer (the replay key, or a fresh id)
+    _reference: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def activity(self) -> Activity:
@@ -74,12 +78,12 @@ class Turn:
         if self.is_invoke:
             self.notes.append(text)
             return
-        activity = Activity(type="message", text=text, text_format="markdown")
-        self.outbox.append(lambda: self.context.send_activity(activity))
+        self.outbox.append(
+            Reply("send", self.addressed({"type": "message", "text": text, "textFormat": "markdown"}))
+        )
 
     def show(self, card: dict[str, Any], *, summary: str | None = None) -> None:
-        activity = from_json(Activity, message_activity(card, summary=summary))
-        self.outbox.append(lambda: self.context.send_activity(activity))
+        self.outbox.append(Reply("send", self.addressed(message_activity(card, summary=summary))))
 
     def replace(self, card: dict[str, Any]) -> None:
         """Put ``card`` where the pressed card was: the invoke answer for Action.Execute, an update
@@ -91,15 +95,33 @@ class Turn:
         if not message_id:
             self.show(card)
             return
-        activity = from_json(Activity, message_activity(card))
-        activity.id = message_id
-        self.outbox.append(lambda: self._update(activity))
+        payload = self.addressed(message_activity(card))
+        payload["id"] = message_id
+        payload.pop("replyToId", None)
+        self.outbox.append(Reply("update", payload))
 
-    async def _update(self, activity: Activity) -> Any:
-        ref = TurnContext.get_conversation_reference(self.activity)
-        activity = TurnContext.apply_conversation_reference(activity, ref)
-        activity.id = activity.id or self.activity.reply_to_id
-        return await self.context.update_activity(activity)
+    def addressed(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The reply as the connector gets it: addressed back to where the activity came from.
+
+        Plain JSON (no msrest model), so it can be stored in ``pending_reply`` and sent by any replica.
+        """
+        ref = self._reference
+        if ref is None:
+            ref = self._reference = to_json(TurnContext.get_conversation_reference(self.activity))
+        addressed = {
+            **body,
+            "channelId": ref.get("channelId"),
+            "serviceUrl": ref.get("serviceUrl"),
+            "conversation": ref.get("conversation"),
+            "from": ref.get("bot"),
+            "recipient": ref.get("user"),
+            "inputHint": body.get("inputHint", "acceptingInput"),
+        }
+        if ref.get("activityId"):
+            addressed["replyToId"] = ref["activityId"]
+        if ref.get("locale"):
+            addressed.setdefault("locale", ref["locale"])
+        return {k: v for k, v in addressed.items() if v is not None}
 
     def later(self, job: Callable[[], Awaitable[Any]]) -> None:
         """Run ``job`` after commit, in order with the replies (e.g. post a card and store its id)."""

@@ -83,6 +83,29 @@ class IdempotencyKey(Base):
     result: Mapped[dict[str, Any] | None]
 
 
+class PendingReply(Base):
+    """A reply the bot owes: written in the turn's own transaction, deleted once Teams took it.
+
+    Replies are only sent after the turn committed. Without this row, a crash (or a connector that
+    refuses) between the commit and the send lost the reply for good: Teams' re-send of the activity
+    is dropped as a replay, so the confirmation and the team's notices never went out. The row is
+    leased to the process that wrote it for a few seconds; once the lease ran out, Teams' re-send or
+    any replica's sweep sends it, in ``seq`` order within its turn. The payload is the addressed
+    activity as sent to the connector (it may hold a 1:1 card with case content, like every other row
+    of this database) and lives only until it is delivered, or for a day at most.
+    """
+
+    __tablename__ = "pending_reply"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    turn_key: Mapped[str] = mapped_column(String(64), index=True)  # the turn it answers (hashed)
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))  # send | update
+    payload: Mapped[dict[str, Any]]
+    lease_until: Mapped[datetime] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Coordinator(Base):
     """Who may see every case of a tenant (configured per tenant)."""
 

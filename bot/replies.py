@@ -1,0 +1,204 @@
+"""Replies that are never lost: stored with the turn, sent after commit, retried until Teams took them.
+
+A turn's replies used to live only in memory until its transaction committed. A crash between
+the commit and the send, or a connector that refused (429 past every retry, a 502), lost them: Teams'
+re-send of the activity is dropped as a replay, so the user never saw the confirmation of what was
+saved, and was told "Ingenting har sparats" (inviting them to do it again). Now:
+
+1. ``Turn.say/show/replace`` queue a ``Reply`` (the addressed activity as plain JSON).
+2. Before commit the handler writes them to ``pending_reply`` in the turn's own transaction:
+   what was saved and what we owe the user about it commit together.
+3. After commit this process sends them in order, each within the reply budget, and deletes each
+   row once the connector answered 2xx. Its claim on them is a short lease (budget + 2 s).
+4. A reply that failed, or whose process died, is sent by whoever comes next once the lease ran
+   out: Teams' re-send of the same activity (15 s later) or any replica's sweep (every few
+   seconds). ``FOR UPDATE SKIP LOCKED`` keeps two replicas from sending the same row.
+
+Delivery is at least once: a process killed after the connector took a message but before its row
+was deleted sends it again. That window is one local DELETE; losing a reply is worse than seeing it
+twice. A permanent refusal (403/404: the bot was removed; 413: the card's own fault) is dropped and
+logged, since retrying cannot help; nothing is logged of the content.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.connector import ConnectorError
+from bot.lifecycle import SHUTDOWN_HOOKS, STARTUP_HOOKS
+from store.queries import replies as rows
+from store.types import utcnow
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+SWEEP_BATCH = 100
+MAX_ATTEMPTS = 12  # with the backoff below: about a day of trying (rows older than that are dropped)
+TASK_KEY = "reply_sweep_task"
+
+
+@dataclass
+class Reply:
+    """One message the turn owes: a new message (``send``) or an update of a posted one (``update``)."""
+
+    kind: str
+    payload: dict[str, Any]
+    row_id: str | None = None
+    deadline: float = 0.0  # loop time by which this process must be done sending it (its lease ends)
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(5 * 2**attempts, 3600))
+
+
+class ReplyDelivery:
+    """Writes, sends and retries a process's replies (one per process, on ``Services.replies``)."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self.clock = utcnow  # the time leases are measured by (a test moves it instead of sleeping)
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self._services.settings.reply_budget_s + 2)
+
+    # --- in the turn -------------------------------------------------------------------------------
+
+    async def persist(self, session: AsyncSession, key: str, replies: list[Reply]) -> None:
+        """Write the turn's replies in its own transaction (they commit with what they confirm)."""
+        ids = await rows.store_replies(
+            session, key, [(r.kind, r.payload) for r in replies], now=self.clock(), lease=self.lease
+        )
+        deadline = self._deadline()
+        for reply, row_id in zip(replies, ids, strict=True):
+            reply.row_id = row_id
+            reply.deadline = deadline
+
+    def _deadline(self) -> float:
+        """A second before the lease taken now ends: after it, another process may send the row."""
+        return asyncio.get_running_loop().time() + self.lease.total_seconds() - 1
+
+    # --- after commit ------------------------------------------------------------------------------
+
+    async def deliver(self, key: str, replies: list[Reply]) -> bool:
+        """Send replies of the turn ``key`` in order, each within the lease; True when all were sent.
+
+        At the first failure the turn's remaining replies are handed back with it, to go out later in
+        order. Replies queued after commit (by a job that ran later) are written first, then sent.
+        """
+        await self._write_unsaved(key, replies)
+        for reply in replies:
+            if not await self._send_one(reply):
+                await self._hand_back(key, attempts=0)
+                return False
+        return True
+
+    async def owe(self, key: str, replies: list[Reply]) -> None:
+        """Queue replies behind one of the same turn that could not be sent: they go out after it."""
+        await self._write_unsaved(key, replies)
+        await self._hand_back(key, attempts=0)
+
+    async def _write_unsaved(self, key: str, replies: list[Reply]) -> None:
+        unsaved = [r for r in replies if r.row_id is None]
+        if unsaved:
+            async with self._services.db.transaction() as session:
+                await self.persist(session, key, unsaved)
+
+    async def _send_one(self, reply: Reply, attempts: int = 0) -> bool:
+        """Send one reply within the lease; delete its row if sent (or if it can never be sent)."""
+        assert reply.row_id is not None
+        try:
+            async with asyncio.timeout_at(reply.deadline):
+                await self._transmit(reply)
+        except ConnectorError as exc:
+            if not exc.permanent and attempts + 1 < MAX_ATTEMPTS:
+                log.warning("reply not delivered (%s), will retry", exc.status)
+                return False
+            log.error("reply dropped: the connector refused it for good (%s)", exc.status)
+        except TimeoutError:
+            log.warning("reply not delivered within the reply budget, will retry")
+            return False
+        except Exception:
+            if attempts + 1 < MAX_ATTEMPTS:
+                log.exception("reply not delivered, will retry")
+                return False
+            log.exception("reply dropped after %d attempts", attempts + 1)
+        async with self._services.db.transaction() as session:
+            await rows.delivered(session, reply.row_id)
+        return True
+
+    async def _transmit(self, reply: Reply) -> None:
+        payload = reply.payload
+        connector = self._services.connector
+        conversation = payload["conversation"]["id"]
+        if reply.kind == "update":
+            await connector.update(payload["serviceUrl"], conversation, payload["id"], payload)
+        else:
+            await connector.send(payload["serviceUrl"], conversation, payload)
+
+    async def _hand_back(self, key: str, *, attempts: int, hashed: bool = False) -> None:
+        """Every owed reply of the turn waits until the next attempt (so they stay in order)."""
+        until = self.clock() + backoff(attempts)
+        try:
+            async with self._services.db.transaction() as session:
+                await rows.postpone_turn(session, key if hashed else rows.turn_key(key), until=until)
+        except Exception:  # the database may be what failed: the lease runs out and the sweep retries
+            log.warning("could not hand owed replies back; the sweep will find them when the lease ends")
+
+    # --- later: Teams' re-send, or the sweep ---------------------------------------------------------
+
+    async def sweep(self, key: str | None = None) -> int:
+        """Send the replies whose lease ran out (all, or one turn's); returns how many were sent."""
+        async with self._services.db.transaction() as session:
+            claimed = await rows.claim_due(
+                session, now=self.clock(), lease=self.lease, limit=SWEEP_BATCH, key=key
+            )
+            deadline = self._deadline()
+            batch = [(Reply(r.kind, r.payload, r.id, deadline), r.turn_key, r.attempts) for r in claimed]
+        sent = 0
+        stalled: set[str] = set()
+        for reply, turn, attempts in batch:
+            if turn in stalled:  # an earlier reply of that turn failed: it was handed back with it
+                continue
+            if await self._send_one(reply, attempts):
+                sent += 1
+            else:
+                stalled.add(turn)
+                await self._hand_back(turn, attempts=attempts, hashed=True)
+        if sent:
+            log.info("delivered %d reply(ies) owed from earlier turns", sent)
+        return sent
+
+    async def _loop(self) -> None:
+        interval = self._services.settings.reply_sweep_s
+        while True:
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("reply sweep failed; will try again")
+            await asyncio.sleep(interval)
+
+
+async def start(services: Services) -> None:
+    if services.settings.reply_sweep_s > 0:
+        services.extras[TASK_KEY] = asyncio.create_task(services.replies._loop())
+
+
+async def stop(services: Services) -> None:
+    task = services.extras.pop(TASK_KEY, None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+STARTUP_HOOKS.append(start)
+SHUTDOWN_HOOKS.append(stop)
