@@ -14,6 +14,7 @@ i18n keys emitted:
     action.due_in_past
     action.follow_up_before_due
     action.comment_required
+    action.comment_too_long             (max, length)
     action.status_unchanged             (status)
     privacy.personnummer_refused        (field)
     action_kind.<value>                 (labels; also the default text of an action of that kind)
@@ -57,6 +58,10 @@ class ActionStatus(StrEnum):
 
 FINISHED_STATUSES = frozenset({ActionStatus.DONE, ActionStatus.NOT_DONE})
 TEXT_MAX = 500
+# A status comment ("kan inte genomföras", "skjut upp") is a line or two for the next meeting, shown
+# on every reminder card of the action: longer is refused, never cut (the person decides what to keep).
+# The same limit as the agenda card's written entries, where the same comment is also written.
+COMMENT_MAX = 600
 
 I18N_KEYS: frozenset[str] = frozenset(
     {
@@ -70,6 +75,7 @@ I18N_KEYS: frozenset[str] = frozenset(
         "action.due_in_past",
         "action.follow_up_before_due",
         "action.comment_required",
+        "action.comment_too_long",
         "action.status_unchanged",
         "privacy.personnummer_refused",
     }
@@ -160,6 +166,20 @@ def validate_action(raw: Mapping[str, Any], today: date) -> tuple[dict[str, Any]
     return clean, errors
 
 
+def comment_refusal(comment: str | None) -> Refusal | None:
+    """Why a status comment cannot be saved (a personnummer, or longer than ``COMMENT_MAX``), or None.
+
+    Every path that stores a status comment runs this, whether or not the status changes."""
+    note = (comment or "").strip()
+    if not note:
+        return None
+    if contains_personnummer(note):
+        return personnummer_refusal("comment")
+    if len(note) > COMMENT_MAX:
+        return Refusal("action.comment_too_long", {"max": COMMENT_MAX, "length": len(note)})
+    return None
+
+
 def change_action_status(
     current: ActionStatus, target: ActionStatus, comment: str | None = None
 ) -> ActionStatus | Refusal:
@@ -167,8 +187,9 @@ def change_action_status(
     if current == target:
         return Refusal("action.status_unchanged", {"status": current.value})
     note = (comment or "").strip()
-    if note and contains_personnummer(note):
-        return personnummer_refusal("comment")
+    refused = comment_refusal(note)
+    if refused is not None:
+        return refused
     if target is ActionStatus.NOT_DONE and not note:
         return Refusal("action.comment_required")
     return target

@@ -23,6 +23,7 @@ from bot.cards.elements import (
 )
 from bot.i18n import Translator
 from bot.reminders.content import ReminderItem
+from domain.actions import COMMENT_MAX
 from domain.reminders import ReminderKind
 
 ACTION_VERB = "reminder.action"
@@ -38,8 +39,19 @@ def action_set(actions: list[Element]) -> Element:
     return {"type": "ActionSet", "actions": actions}
 
 
-def comment_field(index: int) -> str:
-    return f"comment_{index}"
+COMMENT_PREFIX = "comment_"
+
+
+def comment_field(reminder_id: str) -> str:
+    """The comment input of one item, named by its reminder row so a redrawn card can put back what
+    was typed under each item (the flow reads the pressed one through ``comment_field`` in the data)."""
+    return COMMENT_PREFIX + reminder_id
+
+
+def _clip(value: str, limit: int) -> str:
+    """Stored text shown on the card, never more than ``limit`` characters (keeps the card small even
+    for a comment saved before there was a limit)."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def _status_label(t: Translator, status: str) -> str:
@@ -50,7 +62,6 @@ def _status_label(t: Translator, status: str) -> str:
 def _action_item(
     t: Translator,
     item: ReminderItem,
-    index: int,
     head: str,
     *,
     error: str | None,
@@ -65,22 +76,22 @@ def _action_item(
     pairs.append((t("reminders.fact_due"), action.due_on.isoformat()))
     pairs.append((t("reminders.fact_status"), _status_label(t, action.status)))
     if action.status_comment:
-        pairs.append((t("reminders.fact_comment"), action.status_comment))
+        pairs.append((t("reminders.fact_comment"), _clip(action.status_comment, COMMENT_MAX)))
     body: list[Element] = [facts(pairs)]
     if outcome:
         body.append(text(outcome, color="Good", weight="Bolder"))
     if not action.active:
         return body
-    field = comment_field(index)
+    field = comment_field(item.reminder_id)
     comment_input: Element = {
         "type": "Input.Text",
         "id": field,
-        "label": t("reminders.comment_label"),
+        "label": t("reminders.comment_label", max=COMMENT_MAX),
         "isMultiline": True,
-        "maxLength": 500,
+        "maxLength": COMMENT_MAX,
     }
     if comment:
-        comment_input["value"] = comment
+        comment_input["value"] = comment[:COMMENT_MAX]
     body.append(comment_input)
     if error:
         body.append(error_text(error))
@@ -170,7 +181,6 @@ def reminder_card(
             parts += _action_item(
                 t,
                 item,
-                index,
                 head,
                 error=errors.get(item.reminder_id),
                 outcome=outcomes.get(item.reminder_id),

@@ -1,26 +1,31 @@
 """Acting on a reminder card: Klar / Pågår / Skjut upp 1 dag / 1 vecka / Kan inte genomföras.
 
 The press updates the action item (only its responsible person or a coordinator may), re-plans its
-reminders in the same transaction and redraws the card in place with what was saved. "Kan inte
-genomföras" needs a comment; without one the card comes back with a Swedish message under the field
-and the other items as they were. The middleware audits the write on the case and makes a double
-click do nothing twice (each button carries its own nonce).
+reminders in the same transaction and redraws the card in place with what was saved. The responsible
+person need not be on the case's team: the route has no ``case=`` option, the flow resolves the case
+from the pressed action and checks and audits access itself (a ``denied`` record for everyone else;
+a ``write`` record on the case for a change). "Kan inte genomföras" needs a comment; a comment with a
+personnummer or over ``COMMENT_MAX`` characters is refused on every button. A refusal redraws the card
+with a Swedish message under the field, nothing saved, and what was typed under the other items kept.
+The middleware makes a double click do nothing twice (each button carries its own nonce).
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
-from bot.cards.reminders import ACTION_VERB, reminder_card
+from bot.cards.reminders import ACTION_VERB, COMMENT_PREFIX, reminder_card
 from bot.refusals import refusal_text
 from bot.registry import registry
 from bot.reminders.content import load_items
 from bot.reminders.dispatcher import clock_of
 from bot.turn import Turn
-from domain.actions import ActionStatus, change_action_status, postpone
+from domain.actions import ActionStatus, change_action_status, comment_refusal, postpone
 from domain.refusal import Refusal
 from domain.worktime import to_local
 from store.models import ActionItem, Reminder
+from store.queries.access import find_case, may_see
 from store.queries.actions import closed_at_for
 from store.queries.reminders import reminders_for, replan_for_action
 
@@ -31,51 +36,69 @@ STATUS_OPS = {
 }
 POSTPONE_OPS = {"postpone_day": {"days": 1}, "postpone_week": {"weeks": 1}}
 
+log = logging.getLogger(__name__)
 
-@registry.verb(ACTION_VERB, case="write", personal=True)
+
+@registry.verb(ACTION_VERB, personal=True)
 async def act_on_reminder(turn: Turn) -> None:
-    data = turn.data
-    op = str(data.get("op") or "")
-    item_id = str(data.get("item") or "")
-    comment_field = str(data.get("comment_field") or "")
-    comment = str(data.get(comment_field) or "").strip() if comment_field.startswith("comment_") else ""
-    assert turn.case is not None
-    action = await turn.session.get(ActionItem, str(data.get("action_id") or ""))
-    if action is None or action.case_id != turn.case.id or action.tenant_id != turn.tenant_id:
+    """No ``case=`` on the route: the case is the pressed action's, and its responsible person may
+    act on it without being on the case's team (a school nurse, a colleague at another agency).
+    ``_may_act`` does the access check, the refusal and the audit the middleware does for other verbs."""
+    action = await turn.session.get(ActionItem, _text(turn.data.get("action_id")))
+    if action is None or action.tenant_id != turn.tenant_id:
         turn.say("reminders.action_gone")
         return
-    if turn.user_id != action.responsible_aad_id and not turn.is_coordinator:
-        turn.audit("action_item", "denied", action_id=action.id, reason="not_responsible")
-        turn.say("reminders.not_responsible")
+    if not await _may_act(turn, action):
         return
+    assert turn.case is not None
+    changed = await _act(turn, action)
+    turn.audit("case", "write" if changed else "read", case_id=turn.case.id, action_id=action.id)
+
+
+async def _act(turn: Turn, action: ActionItem) -> bool:
+    """Apply the pressed button to the action and redraw the card; True when something was saved."""
+    assert turn.case is not None
+    data = turn.data
+    op = _text(data.get("op"))
+    item_id = _text(data.get("item"))
     if turn.case.status != "open":
         turn.say("reminders.case_stopped")
-        return
+        return False
+    comment_field = _text(data.get("comment_field"))
+    comment = _text(data.get(comment_field)).strip() if comment_field.startswith(COMMENT_PREFIX) else ""
+    kept = _kept_comments(turn, skip=comment_field)
     now = clock_of(turn.services)()
     today = to_local(now).date()
     before = {"status": action.status, "due_on": action.due_on.isoformat()}
 
+    refused: Refusal | None = None
     if op in STATUS_OPS:
         outcome = change_action_status(ActionStatus(action.status), STATUS_OPS[op], comment)
         if isinstance(outcome, Refusal):
-            await _redraw(turn, errors={item_id: refusal_text(turn.t, outcome)}, comments={item_id: comment})
-            return
-        action.status = outcome.value
-        action.closed_at = closed_at_for(action.status, now)
-        if comment:
-            action.status_comment = comment
-        note = turn.t(f"reminders.outcome_{op}")
+            refused = outcome
     elif op in POSTPONE_OPS:
+        refused = comment_refusal(comment)
+    else:
+        turn.say("reminders.unknown_op")
+        return False
+    if refused is not None:
+        if refused.key in ACCEPTED_COMMENT_REFUSALS:  # the comment itself was fine: keep it on the card
+            kept[item_id] = comment
+        await _redraw(turn, errors={item_id: refusal_text(turn.t, refused)}, comments=kept)
+        return False
+
+    if op in STATUS_OPS:
+        action.status = STATUS_OPS[op].value
+        action.closed_at = closed_at_for(action.status, now)
+        note = turn.t(f"reminders.outcome_{op}")
+    else:
         base: date = max(action.due_on, today)
         action.due_on = postpone(base, **POSTPONE_OPS[op])
         if action.follow_up_on is not None and action.follow_up_on < action.due_on:
             action.follow_up_on = action.due_on
-        if comment:
-            action.status_comment = comment
         note = turn.t("reminders.outcome_postponed", due_on=action.due_on.isoformat())
-    else:
-        turn.say("reminders.unknown_op")
-        return
+    if comment:
+        action.status_comment = comment
     action.version += 1
     turn.audit(
         "action_item",
@@ -87,7 +110,58 @@ async def act_on_reminder(turn: Turn) -> None:
         via="reminder",
     )
     await replan_for_action(turn.session, action, now=now)
-    await _redraw(turn, outcomes={item_id: note})
+    await _redraw(turn, outcomes={item_id: note}, comments=kept)
+    return True
+
+
+# Refusals about the status, not the comment: the comment typed with them is kept on the card.
+ACCEPTED_COMMENT_REFUSALS = frozenset({"action.comment_required", "action.status_unchanged"})
+
+
+def _text(value: object) -> str:
+    """A card value as text; anything but a string (a forged list, number, object) counts as empty."""
+    return value if isinstance(value, str) else ""
+
+
+async def _may_act(turn: Turn, action: ActionItem) -> bool:
+    """The action's responsible person or a coordinator may change it; a team member who is not
+    responsible is told so; anyone else gets the refusal that reveals nothing, as the middleware does
+    for other verbs. Sets ``turn.case``; every refusal is audited ``denied``."""
+    case = await find_case(turn.session, turn.tenant_id, case_id=action.case_id)
+    responsible = action.responsible_aad_id == turn.user_id
+    if case is None or not (
+        responsible or await may_see(turn.session, case, turn.user_id, turn.is_coordinator)
+    ):
+        turn.audit(
+            "case",
+            "denied",
+            case_id=case.id if case else None,
+            asked_id=_text(turn.data.get("case_id")) or None,
+            action_id=action.id,
+            from_card=True,
+        )
+        log.warning("refused reminder press on action %s by %s", action.id, turn.user_id)
+        turn.say("access.case_unavailable")
+        return False
+    turn.case = case
+    if not responsible and not turn.is_coordinator:
+        turn.audit("action_item", "denied", action_id=action.id, reason="not_responsible")
+        turn.say("reminders.not_responsible")
+        return False
+    return True
+
+
+def _kept_comments(turn: Turn, *, skip: str) -> dict[str, str]:
+    """What the person typed under the card's other items (keyed by reminder id), so a redrawn card
+    keeps it; an entry that could not be saved (personnummer, too long) is not echoed back."""
+    kept: dict[str, str] = {}
+    for name, value in turn.data.items():
+        if name == skip or not name.startswith(COMMENT_PREFIX) or not isinstance(value, str):
+            continue
+        note = value.strip()
+        if note and comment_refusal(note) is None:
+            kept[name[len(COMMENT_PREFIX) :]] = note
+    return kept
 
 
 async def _redraw(

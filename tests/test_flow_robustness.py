@@ -1,0 +1,209 @@
+"""Bad or unusual input in the reminder, booking and team flows gets a clear answer, never "Något gick fel".
+
+- the person an action is assigned to can act on their own reminder card even when they are not on
+  the case's team (only on that action: nothing else of the case);
+- free text on the reminder card is capped and never holds a personnummer, on every button;
+- a forged case id on a booking button stops the flow (nothing asked of the calendar);
+- two people adding the same colleague to a team at once both get an answer, one row is stored;
+- a card press whose value is not the expected shape gets "unknown action", not an error.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from sqlalchemy import select
+
+from bot.reminders.dispatcher import dispatcher_of
+from store.models import ActionItem, AuditEvent
+from store.queries.reminders import replan_for_action
+from tests.conftest import COORDINATOR, OUTSIDER, POLICE, SOCIAL
+from tests.harness import activities as acts
+from tests.harness.bot_runner import all_actions, card_text, find_action, input_values, nodes
+from tests.harness.cards import assert_valid_cards
+from tests.harness.seed_reminders import seed_action, seed_case
+from tests.test_reminders_delivery import TUESDAY, at, cards_to, know
+
+NURSE = acts.User("aad-school-nurse", "Sara Skolsköterska")  # responsible for one action, not on the team
+
+
+async def outsider_reminder(bot) -> tuple[dict, str, str, str]:
+    """NURSE's reminder card for the one action she is responsible for on a case she is not on.
+
+    Returns (card, her action id, another action id of the case, case id)."""
+    await know(bot, NURSE, SOCIAL, COORDINATOR)
+    async with bot.services.db.transaction() as s:
+        case = await seed_case(s, "SSPF-2027-041", members=[(SOCIAL, "socialtjanst"), (POLICE, "polis")])
+        hers = await seed_action(s, case, NURSE, date(2027, 3, 11), text="Hälsosamtal med eleven")
+        other = await seed_action(s, case, SOCIAL, date(2027, 3, 11), text="Samtal med vårdnadshavare")
+        for action in (hers, other):
+            await replan_for_action(s, action, now=at(2027, 3, 1))
+    dispatcher = dispatcher_of(bot.services)
+    dispatcher.digests = False
+    dispatcher.clock = lambda: TUESDAY
+    await dispatcher.run_once(now=TUESDAY)
+    [card] = cards_to(bot, NURSE)
+    bot.connector.clear()
+    return card, hers.id, other.id, case.id
+
+
+async def action_row(bot, action_id: str) -> ActionItem:
+    async with bot.services.db.session() as s:
+        return await s.get(ActionItem, action_id)
+
+
+async def audit_rows(bot, case_id: str) -> list[AuditEvent]:
+    async with bot.services.db.session() as s:
+        return list(await s.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id)))
+
+
+# --- a. the responsible person who is not on the team -------------------------------------------
+
+
+async def test_the_responsible_person_off_the_team_can_mark_their_action_done(bot):
+    card, hers, other, case_id = await outsider_reminder(bot)
+    assert "Hälsosamtal med eleven" in card_text(card)
+    assert "Samtal med vårdnadshavare" not in card_text(card)
+
+    reply = await bot.press(NURSE, acts.personal(NURSE), find_action(card, "Klar"))
+
+    assert reply.status == 200
+    assert "Sparat: åtgärden är klar." in card_text(reply.card)
+    assert "Något gick fel" not in card_text(reply.card)
+    assert (await action_row(bot, hers)).status == "done"
+    assert (await action_row(bot, other)).status == "open"
+    audit = await audit_rows(bot, case_id)
+    update = [a for a in audit if a.entity == "action_item" and a.action == "update"]
+    assert [a.actor_aad_id for a in update] == [NURSE.aad]
+    assert not [a for a in audit if a.action == "denied"]
+    assert_valid_cards([reply.card])
+
+
+async def test_the_responsible_person_off_the_team_can_postpone_with_a_comment(bot):
+    card, hers, _, _ = await outsider_reminder(bot)
+    button = find_action(card, "Skjut upp 1 vecka")
+    field = button["data"]["comment_field"]
+    reply = await bot.press(NURSE, acts.personal(NURSE), button, {field: "Eleven är sjuk denna vecka"})
+    assert "nytt slutdatum 2027-03-18" in card_text(reply.card)
+    action = await action_row(bot, hers)
+    assert action.due_on == date(2027, 3, 18) and action.status_comment == "Eleven är sjuk denna vecka"
+
+
+async def test_the_responsible_person_off_the_team_cannot_touch_another_action_of_the_case(bot):
+    card, hers, other, case_id = await outsider_reminder(bot)
+    button = find_action(card, "Klar")
+    forged = {**button, "data": {**button["data"], "action_id": other}}
+    reply = await bot.press(NURSE, acts.personal(NURSE), forged)
+    said = " ".join([reply.invoke_text, *reply.texts])
+    assert "inte behörighet" in said
+    assert "Samtal med vårdnadshavare" not in said + (card_text(reply.card) if reply.cards else "")
+    assert (await action_row(bot, other)).status == "open"
+    assert (await action_row(bot, hers)).status == "open"
+    denied = [a for a in await audit_rows(bot, case_id) if a.action == "denied"]
+    assert [a.actor_aad_id for a in denied] == [NURSE.aad]
+
+
+async def test_someone_else_off_the_team_is_still_refused(bot):
+    card, hers, _, case_id = await outsider_reminder(bot)
+    reply = await bot.press(OUTSIDER, acts.personal(OUTSIDER), find_action(card, "Klar"))
+    assert "inte behörighet" in " ".join([reply.invoke_text, *reply.texts])
+    assert (await action_row(bot, hers)).status == "open"
+    denied = [a for a in await audit_rows(bot, case_id) if a.action == "denied"]
+    assert [a.actor_aad_id for a in denied] == [OUTSIDER.aad]
+
+
+# --- b. free text on the reminder card ------------------------------------------------------------
+
+
+async def two_items(bot) -> tuple[dict, str, str]:
+    """SOCIAL's reminder card with two actions; returns (card, first action id, second action id)."""
+    from tests.test_reminders_card_actions import two_reminders
+
+    card, _, _ = await two_reminders(bot)
+    pressed = find_action(card, "Skjut upp 1 vecka")["data"]["action_id"]
+    other = next(a["data"]["action_id"] for a in all_actions(card) if a["data"].get("action_id") != pressed)
+    bot.connector.clear()
+    return card, pressed, other
+
+
+def comment_fields(card: dict) -> dict[str, str]:
+    """action id -> the comment input of its item."""
+    return {
+        a["data"]["action_id"]: a["data"]["comment_field"]
+        for a in all_actions(card)
+        if "comment_field" in a.get("data", {})
+    }
+
+
+async def test_a_200_kb_postpone_comment_is_refused_and_the_other_entry_is_kept(bot):
+    card, pressed, other = await two_items(bot)
+    fields = comment_fields(card)
+    huge = "Lang kommentar. " * 12_800  # 200 KB
+    typed_elsewhere = "Ringer skolan på måndag"
+    button = next(
+        a
+        for a in all_actions(card)
+        if a["title"] == "Skjut upp 1 vecka" and a["data"]["action_id"] == pressed
+    )
+    reply = await bot.press(
+        SOCIAL, acts.personal(SOCIAL), button, {fields[pressed]: huge, fields[other]: typed_elsewhere}
+    )
+
+    text = card_text(reply.card)
+    assert "Kommentaren får vara högst 600 tecken" in text
+    assert "Något gick fel" not in text
+    assert len(json.dumps(reply.card).encode()) < 28_000
+    assert "Lang kommentar." not in text  # a refused entry is not echoed
+    assert input_values(reply.card)[fields[other]] == typed_elsewhere  # the other entry is kept
+    action = await action_row(bot, pressed)
+    assert action.due_on == date(2027, 3, 11) and action.status_comment is None and action.version == 1
+    assert_valid_cards([reply.card])
+
+    # fixed: a short comment is saved
+    again = next(
+        a
+        for a in all_actions(reply.card)
+        if a["title"] == "Skjut upp 1 vecka" and a["data"]["action_id"] == pressed
+    )
+    saved = await bot.press(SOCIAL, acts.personal(SOCIAL), again, {fields[pressed]: "Eleven är sjuk"})
+    assert "nytt slutdatum 2027-03-18" in card_text(saved.card)
+    assert (await action_row(bot, pressed)).status_comment == "Eleven är sjuk"
+
+
+async def test_every_reminder_button_refuses_a_personnummer_in_the_comment(bot):
+    card, pressed, _ = await two_items(bot)
+    field = comment_fields(card)[pressed]
+    for title in ("Pågår", "Skjut upp 1 dag", "Skjut upp 1 vecka", "Klar", "Kan inte genomföras"):
+        button = next(
+            a for a in all_actions(card) if a["title"] == title and a["data"]["action_id"] == pressed
+        )
+        reply = await bot.press(
+            SOCIAL, acts.personal(SOCIAL), button, {field: "Gäller 20130412-1234 och syskon"}
+        )
+        text = card_text(reply.card)
+        assert "Personnummer får inte skrivas här" in text, title
+        assert "20130412" not in text, title
+    action = await action_row(bot, pressed)
+    assert action.status == "open" and action.status_comment is None and action.version == 1
+    assert action.due_on == date(2027, 3, 11)
+
+
+async def test_a_comment_over_the_limit_is_refused_on_cannot_be_done_too(bot):
+    card, pressed, _ = await two_items(bot)
+    field = comment_fields(card)[pressed]
+    button = next(
+        a
+        for a in all_actions(card)
+        if a["title"] == "Kan inte genomföras" and a["data"]["action_id"] == pressed
+    )
+    reply = await bot.press(SOCIAL, acts.personal(SOCIAL), button, {field: "x" * 601})
+    assert "Kommentaren får vara högst 600 tecken (din har 601)" in card_text(reply.card)
+    assert (await action_row(bot, pressed)).status == "open"
+
+
+async def test_the_comment_field_says_its_limit(bot):
+    card, _, _ = await two_items(bot)
+    inputs = [n for n in nodes(card) if n.get("type") == "Input.Text"]
+    assert inputs and all(n["maxLength"] == 600 for n in inputs)
+    assert all("högst 600 tecken" in n["label"] for n in inputs)
