@@ -101,9 +101,12 @@ class SspfBot(TeamsActivityHandler):
     async def _store_replies(self, turn: Turn) -> None:
         """The replies commit with the turn (bot/replies.py), except where the HTTP answer carries
         them (expectReplies): there the caller sees a failure and asks again."""
-        if turn.activity.delivery_mode == DeliveryModes.expect_replies:
-            return
-        replies = [item for item in turn.outbox if isinstance(item, Reply)]
+        expect_replies = turn.activity.delivery_mode == DeliveryModes.expect_replies
+        replies = [
+            item
+            for item in turn.outbox
+            if isinstance(item, Reply) and (item.kind == "notify" or not expect_replies)
+        ]
         if replies:
             await self.services.replies.persist(turn.session, turn.reply_key, replies)
 
@@ -124,14 +127,17 @@ class SspfBot(TeamsActivityHandler):
                 while index < len(turn.outbox) and isinstance(turn.outbox[index], Reply):
                     batch.append(turn.outbox[index])  # type: ignore[arg-type]
                     index += 1
-                if expect_replies:
+                if expect_replies:  # the caller reads these from the HTTP answer; notices go out as ever
                     for reply in batch:
-                        message = from_json(Activity, reply.payload)
+                        message = from_json(Activity, reply.payload) if reply.kind != "notify" else None
                         if reply.kind == "update":
                             await turn.context.update_activity(message)
-                        else:
+                        elif message is not None:
                             await turn.context.send_activity(message)
-                elif owed:
+                    batch = [r for r in batch if r.kind == "notify"]
+                if not batch:
+                    continue
+                if owed:
                     await self.services.replies.owe(turn.reply_key, batch)
                 else:
                     owed = not await self.services.replies.deliver(turn.reply_key, batch)

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.connector import ConnectorError
 from bot.lifecycle import SHUTDOWN_HOOKS, STARTUP_HOOKS
+from bot.proactive import send_payload_to_user
 from store.queries import replies as rows
 from store.types import utcnow
 
@@ -47,12 +48,19 @@ TASK_KEY = "reply_sweep_task"
 
 @dataclass
 class Reply:
-    """One message the turn owes: a new message (``send``) or an update of a posted one (``update``)."""
+    """One message the turn owes: a new message (``send``), an update of a posted one (``update``), or a
+    notice in someone else's 1:1 chat (``notify``: ``{"tenant", "aad", "activity"}``, addressed when sent,
+    since that chat may not exist yet)."""
 
     kind: str
     payload: dict[str, Any]
     row_id: str | None = None
     deadline: float = 0.0  # loop time by which this process must be done sending it (its lease ends)
+
+
+def lane(key: str, reply: Reply) -> str:
+    """What must stay in order: the turn's replies in its chat; its notices, per person."""
+    return f"{key}|notify|{reply.payload['aad']}" if reply.kind == "notify" else key
 
 
 def backoff(attempts: int) -> timedelta:
@@ -75,7 +83,10 @@ class ReplyDelivery:
     async def persist(self, session: AsyncSession, key: str, replies: list[Reply]) -> None:
         """Write the turn's replies in its own transaction (they commit with what they confirm)."""
         ids = await rows.store_replies(
-            session, key, [(r.kind, r.payload) for r in replies], now=self.clock(), lease=self.lease
+            session,
+            [(lane(key, r), r.kind, r.payload) for r in replies],
+            now=self.clock(),
+            lease=self.lease,
         )
         deadline = self._deadline()
         for reply, row_id in zip(replies, ids, strict=True):
@@ -89,22 +100,29 @@ class ReplyDelivery:
     # --- after commit ------------------------------------------------------------------------------
 
     async def deliver(self, key: str, replies: list[Reply]) -> bool:
-        """Send replies of the turn ``key`` in order, each within the lease; True when all were sent.
+        """Send replies of the turn ``key`` in order, each within the lease; False when one in the turn's
+        own chat could not be sent (the turn's later replies then queue behind it: ``owe``).
 
-        At the first failure the turn's remaining replies are handed back with it, to go out later in
-        order. Replies queued after commit (by a job that ran later) are written first, then sent.
+        At a failure the rest of that lane (this chat's replies, or one person's notices) is handed back
+        with it, to go out later in order; other lanes go on. Replies queued after commit (by a job that
+        ran later) are written first, then sent.
         """
         await self._write_unsaved(key, replies)
+        stalled: set[str] = set()
         for reply in replies:
+            reply_lane = lane(key, reply)
+            if reply_lane in stalled:
+                continue
             if not await self._send_one(reply):
-                await self._hand_back(key, attempts=0)
-                return False
-        return True
+                stalled.add(reply_lane)
+                await self._hand_back(reply_lane, attempts=0)
+        return key not in stalled
 
     async def owe(self, key: str, replies: list[Reply]) -> None:
         """Queue replies behind one of the same turn that could not be sent: they go out after it."""
         await self._write_unsaved(key, replies)
-        await self._hand_back(key, attempts=0)
+        for reply_lane in {lane(key, r) for r in replies}:
+            await self._hand_back(reply_lane, attempts=0)
 
     async def _write_unsaved(self, key: str, replies: list[Reply]) -> None:
         unsaved = [r for r in replies if r.row_id is None]
@@ -138,6 +156,16 @@ class ReplyDelivery:
     async def _transmit(self, reply: Reply) -> None:
         payload = reply.payload
         connector = self._services.connector
+        if reply.kind == "notify":
+            async with self._services.db.transaction() as session:
+                delivery = await send_payload_to_user(
+                    self._services, session, payload["tenant"], payload["aad"], payload["activity"]
+                )
+            if delivery.status == "failed":
+                raise ConnectorError(503, delivery.error or "", "notice")
+            if not delivery.sent:  # no chat with that person, or the app was removed: cannot ever arrive
+                log.warning("notice not delivered: %s", delivery.status)
+            return
         conversation = payload["conversation"]["id"]
         if reply.kind == "update":
             await connector.update(payload["serviceUrl"], conversation, payload["id"], payload)

@@ -123,6 +123,11 @@ class Turn:
             addressed.setdefault("locale", ref["locale"])
         return {k: v for k, v in addressed.items() if v is not None}
 
+    def notify(self, aad_id: str, text: str) -> None:
+        """After commit, a notice in ``aad_id``'s 1:1 chat with the bot; owed until delivered like a reply."""
+        activity = {"type": "message", "text": text, "textFormat": "markdown"}
+        self.outbox.append(Reply("notify", {"tenant": self.tenant_id, "aad": aad_id, "activity": activity}))
+
     def later(self, job: Callable[[], Awaitable[Any]]) -> None:
         """Run ``job`` after commit, in order with the replies (e.g. post a card and store its id)."""
         self.outbox.append(job)

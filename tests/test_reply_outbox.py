@@ -165,3 +165,35 @@ async def test_a_permanent_refusal_is_not_retried_forever(quick_bot: RunningBot)
     bot.connector.fail_next(403, times=1)  # the user removed the app: Teams will never take it
     await bot.say(COORDINATOR, conv, "hjälp")
     assert await _count(bot, PendingReply) == 0
+
+
+async def test_a_notice_to_a_colleague_is_owed_without_holding_up_the_reply(quick_bot: RunningBot):
+    """A team notice whose chat refuses for now goes out later; the actor's own reply is not held up."""
+    from bot.turn import Turn
+
+    bot = quick_bot
+    conv = acts.personal(COORDINATOR)
+    colleague = acts.personal(acts.User("aad-colleague", "Kollega"))
+    await bot.say(acts.User("aad-colleague", "Kollega"), colleague, "hjälp")  # the bot knows their chat
+    bot.connector.clear()
+    calls = {"n": 0}
+    real_show = Turn.show
+
+    def show_and_notify(self, card, **kw):  # a handler that tells a colleague first, as withdrawals do
+        if calls["n"] == 0:
+            self.notify("aad-colleague", "Ärende SSPF-2026-001 har uppdaterats.")
+        calls["n"] += 1
+        return real_show(self, card, **kw)
+
+    Turn.show = show_and_notify  # type: ignore[method-assign]
+    try:
+        bot.connector.fail_next(502, times=4, conversation=colleague.id)
+        await bot.say(COORDINATOR, conv, "hjälp")
+    finally:
+        Turn.show = real_show  # type: ignore[method-assign]
+    assert calls["n"] >= 1
+    assert bot.connector.messages(conv.id), "the actor's own reply waited for the colleague's notice"
+    assert not bot.connector.messages(colleague.id)
+    _later(bot, 15)
+    assert await bot.services.replies.sweep() == 1
+    assert [m.text for m in bot.connector.messages(colleague.id)] == ["Ärende SSPF-2026-001 har uppdaterats."]

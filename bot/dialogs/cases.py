@@ -24,7 +24,6 @@ from bot.cards.cases import (
     close_form,
     new_case_form,
 )
-from bot.proactive import send_to_user, text_message
 from bot.refusals import refusal_text
 from bot.registry import registry
 from bot.turn import Turn
@@ -116,22 +115,8 @@ def notify_team(turn: Turn, case: SspfCase, aad_ids: Iterable[str], key: str) ->
     recipients = [a for a in dict.fromkeys(aad_ids) if a and a != turn.user_id]
     if not recipients:
         return
-    tenant_id, code, t, services = turn.tenant_id, case.code, turn.t, turn.services
-
-    async def job() -> None:
-        for aad in recipients:
-            try:
-                async with services.db.transaction() as session:
-                    delivery = await send_to_user(
-                        services, session, tenant_id, aad, text_message(t(key, code=code))
-                    )
-            except Exception:  # one unreachable person must not stop the others
-                log.exception("notice %s to %s failed", key, aad)
-                continue
-            if not delivery.sent:
-                log.warning("notice %s to %s not delivered: %s", key, aad, delivery.status)
-
-    turn.later(job)
+    for aad in recipients:
+        turn.notify(aad, turn.t(key, code=case.code))
 
 
 def contact_labels(turn: Turn, contacts: Iterable[Any]) -> dict[str, str]:

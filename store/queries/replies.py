@@ -30,20 +30,19 @@ def turn_key(key: str) -> str:
 
 async def store_replies(
     session: AsyncSession,
-    key: str,
-    items: Sequence[tuple[str, dict[str, Any]]],
+    items: Sequence[tuple[str, str, dict[str, Any]]],
     *,
     now: datetime,
     lease: timedelta,
 ) -> list[str]:
-    """Write the turn's replies (kind, payload) in order; returns their row ids in the same order."""
-    if not items:
-        return []
-    hashed = turn_key(key)
+    """Write replies (lane key, kind, payload) in order; returns their row ids in the same order.
+
+    A lane is what must stay in order: one turn's replies in its own chat, or its notices to one person.
+    """
     rows = [
         {
             "id": new_id(),
-            "turn_key": hashed,
+            "turn_key": turn_key(lane),
             "seq": seq,
             "kind": kind,
             "payload": payload,
@@ -51,9 +50,10 @@ async def store_replies(
             "attempts": 0,
             "created_at": now,
         }
-        for seq, (kind, payload) in enumerate(items)
+        for seq, (lane, kind, payload) in enumerate(items)
     ]
-    await session.execute(insert(PendingReply), rows)
+    if rows:
+        await session.execute(insert(PendingReply), rows)
     return [row["id"] for row in rows]
 
 
