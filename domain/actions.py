@@ -9,6 +9,8 @@ i18n keys emitted:
     action.agency_required
     action.agency_unknown               (value)
     action.responsible_required
+    action.responsible_not_on_team
+    action.text_link_refused
     action.due_on_required
     action.date_invalid                 (field)
     action.due_in_past
@@ -23,7 +25,8 @@ i18n keys emitted:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
@@ -58,6 +61,34 @@ class ActionStatus(StrEnum):
 
 FINISHED_STATUSES = frozenset({ActionStatus.DONE, ActionStatus.NOT_DONE})
 TEXT_MAX = 500
+
+# An action's text travels: onto the agenda card, into the protokoll and the Word file, and in reminder
+# cards to the responsible person, where Teams renders Markdown and turns web and e-mail addresses into
+# links. A handlingsplan line says what someone will do; it never needs a link, and one sent in a trusted
+# bot's reminder is a phishing lure. So anything a renderer could make clickable is refused on entry
+# (escaping would not do: Teams links bare addresses whatever the Markdown says, and the same text is
+# also shown where escapes would be visible). Abbreviations like "t.ex." or "bl.a." are not addresses.
+_LINK = re.compile(
+    r"""
+      [a-z][a-z0-9+.\-]*://                       # any scheme://
+    | \b(?:mailto|javascript|data|vbscript|tel|sip|file|ms-[a-z-]+):  # schemes without //
+    | \bwww\d{0,3}\.                              # www.
+    | \]\s*\(                                      # Markdown link or image: [text](target)
+    | <\s*[a-z][a-z0-9+.\-]*:                      # <scheme:...> autolink
+    | [^\s@]+@[^\s@]+\.[a-z]{2,}                   # e-mail address
+    | \b[a-z0-9](?:[a-z0-9-]*[a-z0-9])\.            # a host name: a label of two or more characters,
+      (?:[a-z0-9-]+\.)*[a-z]{2,63}\b(?!\.\w)       #   dots, and a top-level domain (kommun.se)
+    | \b\d{1,3}(?:\.\d{1,3}){3}\b                  # an IPv4 address
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def contains_link(text: str) -> bool:
+    """Whether a renderer (Teams, Word) could turn part of ``text`` into a clickable link."""
+    return bool(_LINK.search(text or ""))
+
+
 # A status comment ("kan inte genomföras", "skjut upp") is a line or two for the next meeting, shown
 # on every reminder card of the action: longer is refused, never cut (the person decides what to keep).
 # The same limit as the agenda card's written entries, where the same comment is also written.
@@ -70,6 +101,8 @@ I18N_KEYS: frozenset[str] = frozenset(
         "action.agency_required",
         "action.agency_unknown",
         "action.responsible_required",
+        "action.responsible_not_on_team",
+        "action.text_link_refused",
         "action.due_on_required",
         "action.date_invalid",
         "action.due_in_past",
@@ -112,6 +145,8 @@ def validate_action(raw: Mapping[str, Any], today: date) -> tuple[dict[str, Any]
     text = " ".join(raw_text(raw, "text").split())[:TEXT_MAX]
     if contains_personnummer(raw_text(raw, "text")):
         errors["text"] = personnummer_refusal("text")
+    elif contains_link(raw_text(raw, "text")):
+        errors["text"] = Refusal("action.text_link_refused")
     elif text:
         clean["text"] = text
         clean["text_key"] = None
@@ -177,6 +212,15 @@ def comment_refusal(comment: str | None) -> Refusal | None:
         return personnummer_refusal("comment")
     if len(note) > COMMENT_MAX:
         return Refusal("action.comment_too_long", {"max": COMMENT_MAX, "length": len(note)})
+    return None
+
+
+def responsible_refusal(responsible: str, allowed: Collection[str]) -> Refusal | None:
+    """The responsible person gets reminders carrying the action's text and the case code, so only
+    someone already entitled may be named: on the case's team, among the meeting's participants, or a
+    coordinator (``allowed``, as the caller knows them). Anyone else is refused, never silently kept."""
+    if responsible and responsible not in allowed:
+        return Refusal("action.responsible_not_on_team")
     return None
 
 

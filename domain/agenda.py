@@ -191,14 +191,26 @@ def progress(state: AgendaState) -> tuple[int, int]:
     return (state.step_count if state.ended else state.step_index + 1), state.step_count
 
 
-def can_chair(user_is_coordinator: bool) -> bool:
-    """Only the SSPF coordinator runs the agenda; others follow along on the same card."""
-    return bool(user_is_coordinator)
+def can_chair(
+    user_is_coordinator: bool, *, is_designated_chair: bool = False, entitled: bool = False
+) -> bool:
+    """Who runs the agenda (Nästa/Tillbaka/Avsluta, decisions): the SSPF coordinator, or the chair the
+    booked meeting names (its organiser) -- and that one only while entitled to what the meeting is
+    about: on the case's team for a case meeting, organiser or invited participant for a group meeting.
+    Everyone else follows along on the same card."""
+    return bool(user_is_coordinator) or (is_designated_chair and entitled)
 
 
-def chair_refusal(user_is_coordinator: bool, state: AgendaState, card_version: int) -> Refusal | None:
+def chair_refusal(
+    user_is_coordinator: bool,
+    state: AgendaState,
+    card_version: int,
+    *,
+    is_designated_chair: bool = False,
+    entitled: bool = False,
+) -> Refusal | None:
     """Why a press of Nästa/Tillbaka is ignored, to tell the presser; None when it counts."""
-    if not can_chair(user_is_coordinator):
+    if not can_chair(user_is_coordinator, is_designated_chair=is_designated_chair, entitled=entitled):
         return Refusal("agenda.only_coordinator")
     if is_stale(state, card_version):
         return Refusal("agenda.stale_card")

@@ -135,26 +135,30 @@ async def test_unlinked_chat_asks_which_meeting_and_starts_in_place(bot):
     async with bot.services.db.transaction() as s:
         await seed_case(s, acts.TENANT, "SSPF-2026-101", members=[(PRINCIPAL.aad, PRINCIPAL.name, "skola")])
         await seed_case(s, acts.TENANT, "SSPF-2026-102", members=[(SOCIAL.aad, SOCIAL.name, "socialtjanst")])
-    reply = await bot.say(PRINCIPAL, conv, "starta mötet")
+    # no booked meeting behind this chat: only a coordinator starts one here, explicitly (issue 11 item 7)
+    refused = await bot.say(PRINCIPAL, conv, "starta mötet")
+    assert not refused.cards and any("bokat SSPF-möte" in t for t in refused.texts)
+    reply = await bot.say(COORDINATOR, conv, "starta mötet")
     setup = reply.card
     text = card_text(setup)
-    assert "Starta mötet" in text and "SSPF-2026-101" in text
-    assert "SSPF-2026-102" not in text  # not the principal's team
+    assert "Starta mötet" in text and "SSPF-2026-101" in text and "SSPF-2026-102" in text
     message_id = reply.sent[0].activity_id
 
     start = find_action(setup, "Starta dagordningen")
-    missing = await bot.press(PRINCIPAL, conv, start, {"meeting_type": "individuell"}, reply_to_id=message_id)
+    missing = await bot.press(
+        COORDINATOR, conv, start, {"meeting_type": "individuell"}, reply_to_id=message_id
+    )
     assert "måste gälla ett ärende" in card_text(missing.card)
     assert input_values(missing.card)["meeting_type"] == "individuell"
 
     start_again = find_action(missing.card, "Starta dagordningen")  # a re-rendered card has a new nonce
     started = await bot.press(
-        PRINCIPAL, conv, start_again, {"meeting_type": "arbetsgrupp"}, reply_to_id=message_id
+        COORDINATOR, conv, start_again, {"meeting_type": "arbetsgrupp"}, reply_to_id=message_id
     )
     assert "Arbetsgruppsmöte SSPF" in card_text(started.card)
     assert "Allmän lägesbild per verksamhet" in card_text(started.card)
     run = await _run(bot, conv)
-    assert run.card_activity_id == message_id and run.chair_aad_id == PRINCIPAL.aad
+    assert run.card_activity_id == message_id and run.chair_aad_id == COORDINATOR.aad
     assert "Allmän lägesbild" in card_text(_posted(bot, message_id))
     assert_valid_cards([setup, missing.card, started.card])
 

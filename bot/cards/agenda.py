@@ -98,6 +98,9 @@ class AgendaView:
     cases: list[CaseNotes] = field(default_factory=list)
     team: list[tuple[str, str]] = field(default_factory=list)  # (aad id, "Name (Skola)")
     consent_agencies: list[str] | None = None  # None: no valid consent (or no case)
+    # individnivå of a group meeting: "everyone" on the card posted in the chat (no codes there),
+    # "viewer" for someone who is not a member of the group; None when the list is shown
+    cases_withheld: str | None = None
     user_ids: list[str] = field(default_factory=list)
     # the viewer's own view (None on the card posted for everyone)
     viewer_agency: str | None = None
@@ -318,6 +321,13 @@ def _text_step(t: Translator, view: AgendaView, step: AgendaStep, cap: int | Non
 
 
 def _cases_step(t: Translator, view: AgendaView, cap: int | None) -> list[Element]:
+    if view.cases_withheld == "everyone":
+        return [
+            text(t("agenda.cases_for_members"), isSubtle=True),
+            {"type": "ActionSet", "actions": [_act(t("agenda.show_cases"), "agenda.refresh", view)]},
+        ]
+    if view.cases_withheld == "viewer":
+        return [text(t("agenda.cases_not_for_you"), isSubtle=True)]
     if not view.cases:
         return [text(t("agenda.no_consented_cases"), isSubtle=True)]
     body: list[Element] = [text(t("agenda.cases_intro"), isSubtle=True)]

@@ -11,7 +11,6 @@ applied: the presser gets the current card with their text kept and a short note
 from __future__ import annotations
 
 import logging
-import re
 from datetime import date, datetime
 from typing import Any
 
@@ -34,7 +33,7 @@ from bot.protokoll import FILE_VERB, deliver_document, protokoll_view, upload_do
 from bot.refusals import refusal_text
 from bot.registry import registry
 from bot.turn import Turn
-from domain.actions import ActionStatus, change_action_status, validate_action
+from domain.actions import ActionStatus, change_action_status, responsible_refusal, validate_action
 from domain.agencies import Agency
 from domain.agenda import (
     AgendaConfigError,
@@ -44,6 +43,7 @@ from domain.agenda import (
     StepKind,
     advance,
     back,
+    can_chair,
     end_agenda,
     get_template,
     load_templates,
@@ -54,13 +54,13 @@ from domain.refusal import Refusal
 from store.models import AgendaRun, SspfCase
 from store.queries import actions as action_q
 from store.queries import agenda as q
-from store.queries.access import find_case, may_see
+from store.queries.access import find_case, is_coordinator, may_see
 from store.queries.agenda import consent_allows
-from store.queries.consent import agencies_covered, consent_decision
+from store.queries.consent import agencies_covered, consent_decision, individual_work_decision
+from store.queries.meetings import meeting_by_chat
 
 log = logging.getLogger(__name__)
 INDIVIDUAL_KINDS = frozenset({MeetingType.INDIVIDUELL.value, MeetingType.UPPFOLJNING.value})
-GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 FORM_FIELDS = ("entry", "agency", "decision", "next_on")
 ACTION_FIELDS = ("a_kind", "a_text", "a_agency", "a_responsible", "a_due_on", "a_follow_up_on")
 
@@ -97,8 +97,35 @@ def _state(run: AgendaRun, template: AgendaTemplate) -> AgendaState:
     )
 
 
-def _is_chair(turn: Turn, run: AgendaRun) -> bool:
-    return turn.is_coordinator or turn.user_id == run.chair_aad_id
+async def _entitled(turn: Turn, run: AgendaRun) -> bool:
+    """Entitled to what the meeting is about: the case's team for a case meeting; for a meeting without
+    a case (arbetsgrupp, urval, styrgrupp) the booked meeting's organiser or an invited participant."""
+    if turn.is_coordinator:
+        return True
+    if run.case_id:
+        case = await _case(turn, run.case_id)
+        return case is not None and await may_see(turn.session, case, turn.user_id, False)
+    if run.meeting_id:
+        meeting = await q.get_meeting(turn.session, turn.tenant_id, run.meeting_id)
+        if meeting is not None and meeting.organizer_aad_id == turn.user_id:
+            return True
+        return await q.is_meeting_member(turn.session, run.meeting_id, turn.user_id)
+    return False
+
+
+async def _may_chair(turn: Turn, run: AgendaRun) -> bool:
+    """The rule is ``domain.agenda.can_chair``; this only gathers what it needs to know."""
+    designated = bool(turn.user_id) and turn.user_id == run.chair_aad_id
+    entitled = designated and await _entitled(turn, run)
+    return can_chair(turn.is_coordinator, is_designated_chair=designated, entitled=entitled)
+
+
+async def _may_see_group_cases(turn: Turn, run: AgendaRun) -> bool:
+    """The individnivå list of a group meeting names every consented case of the tenant by code: only
+    coordinators and the group's members (the booked meeting's invited participants) see it."""
+    if turn.is_coordinator:
+        return True
+    return bool(run.meeting_id) and await q.is_meeting_member(turn.session, run.meeting_id, turn.user_id)
 
 
 def _teams_user_id(turn: Turn) -> str:
@@ -165,7 +192,7 @@ async def build_view(
     me = turn.user_id if for_viewer else None
     if for_viewer:
         view.viewer_agency = await q.known_agency(turn.session, run, turn.user_id)
-        view.is_chair = _is_chair(turn, run)
+        view.is_chair = await _may_chair(turn, run)
     step = view.step
     if step is None:
         return view
@@ -176,6 +203,12 @@ async def build_view(
         if e.step_key == step.key
     ]
     if step.kind is StepKind.INDIVIDUAL_CASES:
+        if not for_viewer:  # the posted card is seen by everyone in the chat: no case codes on it
+            view.cases_withheld = "everyone"
+            return view
+        if not await _may_see_group_cases(turn, run):
+            view.cases_withheld = "viewer"
+            return view
         for c in await q.consented_cases(turn.session, turn.tenant_id, _today(turn)):
             key = f"{step.key}#{c.id}"
             notes = [
@@ -196,8 +229,9 @@ async def build_view(
     return view
 
 
-async def _people_choices(turn: Turn, run: AgendaRun) -> list[tuple[str, str]]:
-    """The case team first (and the meeting's invitees), as choices next to the people search."""
+async def _responsible_pool(turn: Turn, run: AgendaRun) -> dict[str, tuple[str, str | None]]:
+    """Who may be named responsible for an action: the case's team, the booked meeting's invited
+    participants (not whoever pressed the card: an attendee is anyone in the chat)."""
     people: dict[str, tuple[str, str | None]] = {}
     if run.case_id:
         for m in await q.case_team(turn.session, run.case_id):
@@ -206,8 +240,17 @@ async def _people_choices(turn: Turn, run: AgendaRun) -> list[tuple[str, str]]:
         for p in await q.meeting_people(turn.session, run.meeting_id):
             if p.aad_object_id and p.aad_object_id not in people:
                 people[p.aad_object_id] = (p.display_name, p.agency)
+    return people
+
+
+async def _people_choices(turn: Turn, run: AgendaRun) -> list[tuple[str, str]]:
+    """The case team first (and the meeting's invitees, and coordinators present), as choices next to
+    the people search."""
+    people = await _responsible_pool(turn, run)
     for a in await q.attendees_of_run(turn.session, run.id):
-        if a.aad_object_id not in people:
+        if a.aad_object_id not in people and await is_coordinator(
+            turn.session, turn.tenant_id, a.aad_object_id
+        ):
             people[a.aad_object_id] = (a.display_name, a.agency)
     return [
         (aad, f"{name} ({agency_label(turn.t, agency)})" if agency else name)
@@ -215,11 +258,33 @@ async def _people_choices(turn: Turn, run: AgendaRun) -> list[tuple[str, str]]:
     ]
 
 
-async def _person_name(turn: Turn, run: AgendaRun, aad_id: str) -> str | None:
-    for value, label in await _people_choices(turn, run):
-        if value == aad_id:
-            return label.split(" (")[0]
-    return None
+async def _responsible(turn: Turn, run: AgendaRun, aad_id: str) -> tuple[Refusal | None, str]:
+    """Whether ``aad_id`` may be made responsible (``domain.actions.responsible_refusal``), and their name."""
+    people = await _responsible_pool(turn, run)
+    allowed = set(people)
+    name = people[aad_id][0] if aad_id in people else ""
+    if aad_id not in allowed and await is_coordinator(turn.session, turn.tenant_id, aad_id):
+        allowed.add(aad_id)
+        attendees = {a.aad_object_id: a.display_name for a in await q.attendees_of_run(turn.session, run.id)}
+        name = attendees.get(aad_id) or turn.t("agenda.picked_person")
+    return responsible_refusal(aad_id, allowed), name
+
+
+async def _case_gate(turn: Turn, run: AgendaRun) -> str | None:
+    """Nothing new is recorded about a closed case, nor about one whose consent was withdrawn (paused),
+    even while an agenda started before that is still running. The Swedish reason, or None."""
+    if not run.case_id:
+        return None
+    case = await _case(turn, run.case_id)
+    if case is None:
+        return turn.t("access.case_unavailable")
+    decision = await individual_work_decision(turn.session, case, [], _today(turn))
+    if decision.allowed:
+        return None
+    if case.status == "open" and not decision.must_pause and run.template_key not in INDIVIDUAL_KINDS:
+        return None  # a meeting that is not individual-level about an open case needs no consent
+    turn.audit("case", "denied", case_id=case.id, run_id=run.id, reason=f"case_{case.status}")
+    return " ".join(_refusal_text(turn, r) for r in decision.refusals)
 
 
 # --- answering ------------------------------------------------------------------------------------
@@ -316,9 +381,15 @@ async def start_meeting(turn: Turn) -> None:
             return  # Teams told us again; the card is already in the chat
         await _repost(turn, running)
         return
-    meeting = await q.meeting_for_chat(turn.session, turn.tenant_id, turn.conversation_id)
+    meeting = await meeting_by_chat(turn.session, turn.tenant_id, turn.conversation_id)
     if meeting is None or meeting.kind not in load_templates():
-        turn.show(await _setup_card(turn), summary=turn.t("agenda.setup_title"))
+        # No booked meeting behind this chat: only a coordinator may start one here, explicitly.
+        if turn.is_coordinator:
+            turn.show(await _setup_card(turn), summary=turn.t("agenda.setup_title"))
+            return
+        turn.audit("agenda", "denied", reason="no_booked_meeting")
+        if not from_event:
+            turn.say("agenda.needs_booked_meeting")
         return
     await _start(
         turn,
@@ -335,9 +406,10 @@ async def _setup_card(turn: Turn, **kw: Any) -> dict[str, Any]:
     return setup_card(turn.t, templates, [(c.id, c.code) for c in cases], **kw)
 
 
-@registry.verb("agenda.setup")
+@registry.verb("agenda.setup", coordinator=True)
 async def setup_meeting(turn: Turn) -> None:
-    """The choice on the setup card: which meeting type, about which case (optional)."""
+    """The choice on the setup card: which meeting type, about which case (optional). Only a coordinator
+    starts an agenda in a chat no booked meeting points at (and so chairs it)."""
     kept = _kept_inputs(turn, ("meeting_type", "case_id"))
     kept.update({k: turn.data[k] for k in ("case_id",) if isinstance(turn.data.get(k), str)})
     errors: dict[str, str] = {}
@@ -469,7 +541,7 @@ async def _move(turn: Turn, how: str) -> None:
         return
     version = _int(turn.data.get("version"))
     await _note_me(turn, run)
-    if not _is_chair(turn, run):
+    if not await _may_chair(turn, run):
         await answer(
             turn, run, changed=False, note=turn.t("agenda.only_coordinator"), kept=_kept_inputs(turn)
         )
@@ -521,7 +593,7 @@ async def end_meeting(turn: Turn) -> None:
         if not from_event:
             turn.say("agenda.nothing_running")
         return
-    if not from_event and not _is_chair(turn, run):
+    if not from_event and not await _may_chair(turn, run):
         turn.say("agenda.only_coordinator")
         return
     await _apply_move(turn, run, "end", run.version)
@@ -563,6 +635,10 @@ async def save_entry(turn: Turn) -> None:
     case_id = turn.data.get("case_id") if step.kind is StepKind.INDIVIDUAL_CASES else None
     if not await _may_write(turn, run, case_id if isinstance(case_id, str) else None):
         await answer(turn, run, changed=False, note=turn.t("access.case_unavailable"), kept=kept)
+        return
+    gate = await _case_gate(turn, run)
+    if gate is not None:
+        await answer(turn, run, changed=False, note=gate, kept=kept)
         return
     errors: dict[str, str] = {}
     agency = await q.known_agency(turn.session, run, turn.user_id)
@@ -607,11 +683,11 @@ async def save_entry(turn: Turn) -> None:
             text = choice + (f"\n{comment}" if comment else "")
         else:
             text = comment
-        if not _is_chair(turn, run):
+        if not await _may_chair(turn, run):
             await answer(turn, run, changed=False, note=turn.t("agenda.only_chair_decides"), kept=kept)
             return
     else:  # confirm: the chair confirms purpose and consent
-        if not _is_chair(turn, run):
+        if not await _may_chair(turn, run):
             await answer(turn, run, changed=False, note=turn.t("agenda.only_chair_decides"), kept=kept)
             return
         text = "bekräftat"
@@ -662,17 +738,23 @@ async def add_action(turn: Turn) -> None:
     if not await _may_write(turn, run):
         await answer(turn, run, changed=False, note=turn.t("access.case_unavailable"), kept=kept)
         return
+    gate = await _case_gate(turn, run)
+    if gate is not None:
+        await answer(turn, run, changed=False, note=gate, kept=kept)
+        return
     await _note_me(turn, run)
     raw = {name[2:]: turn.data.get(name) for name in ACTION_FIELDS}
     clean, refusals = validate_action(raw, _today(turn))
     errors = {f"a_{name}": _refusal_text(turn, r) for name, r in refusals.items()}
     responsible = str(clean.get("responsible") or "")
-    name = await _person_name(turn, run, responsible) if responsible else None
-    if responsible and name is None:
-        if GUID.match(responsible):
-            name = turn.t("agenda.picked_person")
-        else:
-            errors["a_responsible"] = turn.t("agenda.responsible_pick")
+    name = ""
+    if responsible:
+        refusal, name = await _responsible(turn, run, responsible)
+        if refusal is not None:
+            errors["a_responsible"] = _refusal_text(turn, refusal)
+            turn.audit(
+                "action", "denied", case_id=run.case_id, run_id=run.id, reason="responsible_not_entitled"
+            )
     if run.case_id and "agency" in clean and "a_agency" not in errors:
         if not await consent_allows(turn.session, run.case_id, [clean["agency"].value], _today(turn)):
             errors["a_agency"] = turn.t(
@@ -691,7 +773,7 @@ async def add_action(turn: Turn) -> None:
         text=text,
         agency=clean["agency"].value,
         responsible_aad_id=responsible,
-        responsible_name=name or "",
+        responsible_name=name,
         due_on=clean["due_on"],
         follow_up_on=clean.get("follow_up_on"),
         created_by=turn.user_id,
@@ -709,7 +791,7 @@ async def remove_action(turn: Turn) -> None:
     if item is None or item.run_id != run.id or run.state != "running":
         await answer(turn, run, changed=False, note=turn.t("agenda.action_gone"))
         return
-    if not (_is_chair(turn, run) or item.created_by == turn.user_id):
+    if not (item.created_by == turn.user_id or await _may_chair(turn, run)):
         await answer(turn, run, changed=False, note=turn.t("agenda.only_chair_or_author"))
         return
     await action_q.remove_action(turn.session, item)
@@ -729,6 +811,10 @@ async def review_action(turn: Turn) -> None:
         return
     if not await _may_write(turn, run):
         await answer(turn, run, changed=False, note=turn.t("access.case_unavailable"), kept=kept)
+        return
+    gate = await _case_gate(turn, run)
+    if gate is not None:
+        await answer(turn, run, changed=False, note=gate, kept=kept)
         return
     await _note_me(turn, run)
     action_id = str(turn.data.get("action_id") or "")

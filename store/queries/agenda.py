@@ -33,20 +33,6 @@ from store.types import utcnow
 # --- meetings and runs ----------------------------------------------------------------------------
 
 
-async def meeting_for_chat(session: AsyncSession, tenant_id: str, chat_id: str) -> Meeting | None:
-    """The booked meeting whose Teams chat this is (the latest, if a series reuses the chat)."""
-    return await session.scalar(
-        select(Meeting)
-        .where(
-            Meeting.tenant_id == tenant_id,
-            Meeting.chat_id == chat_id,
-            Meeting.status.notin_(("cancelled", "cancel_pending", "failed")),
-        )
-        .order_by(Meeting.start_at.desc())
-        .limit(1)
-    )
-
-
 async def get_meeting(session: AsyncSession, tenant_id: str, meeting_id: str) -> Meeting | None:
     return await session.scalar(
         select(Meeting).where(Meeting.tenant_id == tenant_id, Meeting.id == meeting_id)
@@ -245,6 +231,23 @@ async def meeting_people(session: AsyncSession, meeting_id: str) -> Sequence[Mee
             )
         )
     ).all()
+
+
+async def is_meeting_member(session: AsyncSession, meeting_id: str, aad_id: str) -> bool:
+    """Invited to the booked meeting as one of the agencies' people (guests by e-mail are not members):
+    for a meeting without a case (arbetsgrupp, urval) that is what membership of the group means."""
+    if not aad_id:
+        return False
+    found = await session.scalar(
+        select(MeetingParticipant.id)
+        .where(
+            MeetingParticipant.meeting_id == meeting_id,
+            MeetingParticipant.aad_object_id == aad_id,
+            MeetingParticipant.external.is_(False),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def known_agency(session: AsyncSession, run: AgendaRun, aad_id: str) -> str | None:

@@ -38,7 +38,10 @@ async def meeting_by_id(session: AsyncSession, tenant_id: str | None, meeting_id
 
 
 async def meeting_by_chat(session: AsyncSession, tenant_id: str, chat_id: str) -> Meeting | None:
-    """The booked meeting whose Teams meeting chat is ``chat_id`` (the agenda flow starts from there)."""
+    """The booked meeting whose Teams meeting chat is ``chat_id`` (the latest, if a series reuses the chat).
+
+    The agenda flow runs only where this finds a row (or where a coordinator starts it explicitly): the
+    chat id is recorded by the booking (``bot.booking_service``), never taken from what a user sends."""
     return await session.scalar(
         select(Meeting)
         .options(selectinload(Meeting.participants))
