@@ -15,6 +15,16 @@ BOTFRAMEWORK_OPENID = "https://login.botframework.com/v1/.well-known/openidconfi
 TOKEN_AUTHORITY = "https://login.microsoftonline.com"
 
 
+# Where Teams may ask the bot to upload a file the user accepted: the tenant's OneDrive (SharePoint).
+UPLOAD_HOSTS = ("*.sharepoint.com", "*.sharepoint.de")
+
+
+def _upload_hosts(raw: str) -> tuple[str, ...]:
+    """``SSPF_UPLOAD_HOSTS``: comma separated; empty or unset means the public and German clouds'."""
+    hosts = tuple(h.strip().lower() for h in raw.split(",") if h.strip())
+    return hosts or UPLOAD_HOSTS
+
+
 def default_database_url() -> str:
     return f"sqlite+aiosqlite:///{Path('var/sspf.db').resolve()}"
 
@@ -67,6 +77,13 @@ class Settings:
     # A file holding an ISO instant that the reminder clock reads on every call, so an end-to-end test can
     # move time forward in a running bot. Honoured in local mode only (no MicrosoftAppId).
     reminder_clock_file: str = ""
+    # The handlingsplan upload (bot/files.py): https only, to these hosts (``*.x`` = any subdomain of x);
+    # sovereign clouds add theirs with SSPF_UPLOAD_HOSTS. Loopback (the tests' stand-in for OneDrive) is
+    # allowed in local mode only, and can be switched off there too.
+    upload_hosts: tuple[str, ...] = UPLOAD_HOSTS
+    upload_loopback: bool = True
+    # Key for the MAC on file consent cards (bot/protokoll.py); default: derived from the app password.
+    file_consent_secret: str = ""
 
     @property
     def local_mode(self) -> bool:
@@ -112,4 +129,8 @@ class Settings:
             reminder_conversation_rate=float(env.get("SSPF_REMINDER_CONVERSATION_RATE", "7")),
             reminder_clock_start=env.get("SSPF_REMINDER_CLOCK", ""),
             reminder_clock_file=env.get("SSPF_FAKE_CLOCK_FILE", ""),
+            upload_hosts=_upload_hosts(env.get("SSPF_UPLOAD_HOSTS", "")),
+            upload_loopback=env.get("SSPF_UPLOAD_LOOPBACK", "on").strip().lower()
+            not in ("off", "0", "false", "no"),
+            file_consent_secret=env.get("SSPF_FILE_CONSENT_SECRET", ""),
         )

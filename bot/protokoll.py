@@ -3,16 +3,28 @@ Word document the coordinator files in the case system.
 
 Both carry the case CODE only: the child's initials, name or guardians are never read here.
 Delivery: in local mode the file is written under ``var/`` (beside the local calendar) and the
-coordinator is told where, in their personal chat. Sending the file itself through Teams (the
-file-consent upload flow) is not built yet; in authenticated mode the coordinator is told so.
+coordinator is told where, in their personal chat; in Teams, a file consent card (``bot/files.py``).
+
+The consent card's context comes back in the accept invoke, and whoever sends that invoke can write it.
+So the context carries a MAC (HMAC-SHA256 with a server secret) over the run, the tenant, the user the
+card was sent to and when: on accept, it is checked against the *turn's* tenant and user, never against
+a requester named in the invoke. The secret is ``SSPF_FILE_CONSENT_SECRET``, else derived from the bot's
+app password; with neither (local mode, managed identity) a per-process key, so a card must then be
+accepted on the replica that sent it (set the secret when running several).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import io
+import json
 import logging
 import re
+import secrets
+import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,12 +35,14 @@ from docx.shared import Pt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards.agenda import DECISIONS, ActionView, ProtokollView, agency_label
-from bot.files import consent_attachment, info_attachment, upload
+from bot.config import Settings
+from bot.files import consent_attachment, info_attachment, upload, upload_url_allowed
 from bot.i18n import Translator
 from bot.proactive import send_to_user, text_message
 from bot.turn import Turn
 from domain.actions import ActionStatus
 from domain.agenda import StepKind, get_template
+from domain.refusal import Refusal
 from store.models import AgendaRun
 from store.queries import actions as action_q
 from store.queries import agenda as q
@@ -36,6 +50,52 @@ from store.queries.access import find_case
 
 log = logging.getLogger(__name__)
 FILE_VERB = "agenda.document_upload"  # the consent card's accept context routes here
+CONSENT_TTL_S = 7 * 24 * 3600  # a consent card older than this is asked again
+_PROCESS_KEY = secrets.token_bytes(32)
+_warned: list[bool] = []
+
+
+def _consent_key(settings: Settings) -> bytes:
+    secret = settings.file_consent_secret or settings.app_password
+    if not secret:
+        if not settings.local_mode and not _warned:
+            _warned.append(True)
+            log.warning("no SSPF_FILE_CONSENT_SECRET: file consent cards are valid on this replica only")
+        return _PROCESS_KEY
+    return hashlib.sha256(b"sspf/file-consent/v1\0" + secret.encode("utf-8")).digest()
+
+
+def _mac(settings: Settings, tenant_id: str, user_id: str, run_id: str, issued: int) -> str:
+    message = json.dumps([FILE_VERB, tenant_id, user_id, run_id, issued], separators=(",", ":"))
+    return hmac.new(_consent_key(settings), message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def consent_context(settings: Settings, *, tenant_id: str, user_id: str, run_id: str) -> dict[str, Any]:
+    """What the consent card carries (and Teams hands back): the run, when, and the MAC binding both
+    to the tenant and the user the card is for. No requester field: the accept's own user is checked."""
+    issued = int(time.time())
+    return {
+        "verb": FILE_VERB,
+        "run_id": run_id,
+        "issued": issued,
+        "sig": _mac(settings, tenant_id, user_id, run_id, issued),
+    }
+
+
+def consent_context_refusal(
+    settings: Settings, context: Mapping[str, Any], *, tenant_id: str, user_id: str, now: float | None = None
+) -> Refusal | None:
+    """None when this accept comes from the user the card was sent to (same tenant) and is recent."""
+    run_id, issued, sig = context.get("run_id"), context.get("issued"), context.get("sig")
+    if not isinstance(run_id, str) or not isinstance(issued, int) or not isinstance(sig, str):
+        return Refusal("agenda.document_not_yours")
+    expected = _mac(settings, tenant_id, user_id, run_id, issued)
+    if not hmac.compare_digest(expected, sig):
+        return Refusal("agenda.document_not_yours")
+    age = (time.time() if now is None else now) - issued
+    if age > CONSENT_TTL_S or age < -300:
+        return Refusal("agenda.document_expired")
+    return None
 
 
 def _status(t: Translator, status: str) -> str:
@@ -43,8 +103,11 @@ def _status(t: Translator, status: str) -> str:
 
 
 async def protokoll_view(
-    session: AsyncSession, t: Translator, run: AgendaRun, *, tz: ZoneInfo
+    session: AsyncSession, t: Translator, run: AgendaRun, *, tz: ZoneInfo, in_chat: bool = False
 ) -> ProtokollView:
+    """The record of the meeting. ``in_chat``: the copy posted in the meeting chat, which every member of
+    the chat reads -- a group meeting's individnivå (case codes and notes) is left to the coordinator's
+    document there."""
     template = get_template(run.template_key)
     case = await find_case(session, run.tenant_id, case_id=run.case_id) if run.case_id else None
     entries = await q.entries_of_run(session, run.id)
@@ -60,6 +123,9 @@ async def protokoll_view(
         lines: list[str] = []
         if step.kind in (StepKind.AGENCY_TEXT, StepKind.FREE_TEXT):
             lines = [f"{agency_label(t, e.agency)} – {e.author_name}: {e.text}" for e in mine]
+        elif step.kind is StepKind.INDIVIDUAL_CASES and in_chat:
+            if any(e.step_key.startswith(step.key + "#") for e in entries):
+                lines = [t("agenda.cases_in_document")]
         elif step.kind is StepKind.INDIVIDUAL_CASES:
             for e in entries:
                 if e.step_key.startswith(step.key + "#"):
@@ -184,7 +250,9 @@ async def deliver_document(turn: Turn, run: AgendaRun) -> None:
     turn.audit("handlingsplan", "read", case_id=run.case_id, run_id=run.id, document=True)
     data = handlingsplan_docx(turn.t, view)
     if turn.services.settings.documents == "teams":
-        context = {"verb": FILE_VERB, "run_id": run.id, "requested_by": turn.user_id}
+        context = consent_context(
+            turn.services.settings, tenant_id=turn.tenant_id, user_id=turn.user_id, run_id=run.id
+        )
         attachment = consent_attachment(
             _filename(view),
             turn.t("agenda.document_consent", code=view.case_code or turn.t("agenda.no_case")),
@@ -221,14 +289,20 @@ def _to_personal_chat(turn: Turn, message: Activity) -> None:
 
 
 async def upload_document(turn: Turn, run: AgendaRun, upload_info: dict[str, Any]) -> None:
-    """The coordinator said yes on the consent card: produce the document again and upload it."""
+    """The coordinator said yes on the consent card: produce the document again and upload it.
+    The caller has checked who accepted; the URL is checked here again, where it is used."""
+    upload_url = str(upload_info.get("uploadUrl") or "")
+    if not upload_url_allowed(upload_url, turn.services.settings):
+        turn.audit("handlingsplan", "denied", case_id=run.case_id, run_id=run.id, reason="upload_host")
+        turn.say("agenda.document_upload_refused")
+        return
     view = await protokoll_view(turn.session, turn.t, run, tz=turn.services.settings.tz)
     turn.audit("handlingsplan", "read", case_id=run.case_id, run_id=run.id, document=True, uploaded=True)
     data = handlingsplan_docx(turn.t, view)
     http = turn.services.connector.session
 
     async def send() -> None:
-        await upload(http, str(upload_info["uploadUrl"]), data)
+        await upload(http, upload_url, data)
         info = Activity(type="message", attachments=[Attachment().deserialize(info_attachment(upload_info))])
         await turn.context.send_activity(info)
 

@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from store.models import ActionItem, AgendaRun, AuditEvent, Consent, Reminder, SspfCase
+from store.models import ActionItem, AgendaRun, AuditEvent, Consent, Coordinator, Reminder, SspfCase
 from tests.conftest import COORDINATOR, OUTSIDER, POLICE, PRINCIPAL, SOCIAL
 from tests.harness import activities as acts
-from tests.harness.bot_runner import card_text, find_action, input_values
+from tests.harness.bot_runner import RunningBot, card_text, find_action, input_values, local_settings
 from tests.harness.cards import assert_valid_cards
 from tests.harness.seed import seed_case, seed_meeting
 
@@ -122,7 +122,7 @@ async def test_organiser_not_on_the_case_team_does_not_chair(bot):
 
 async def test_arbetsgrupp_case_codes_only_for_coordinators_and_members(bot):
     conv = acts.meeting_chat("ag-codes")
-    await _consented_cases(bot)
+    cases = await _consented_cases(bot)
     async with bot.services.db.transaction() as s:
         await seed_meeting(
             s,
@@ -144,7 +144,17 @@ async def test_arbetsgrupp_case_codes_only_for_coordinators_and_members(bot):
     assert "arbetsgruppens" in card_text(outsider.card)
     member = await bot.press(POLICE, conv, everyone["refresh"]["action"])
     assert CODE in card_text(member.card)
-    assert_valid_cards([card, everyone, outsider.card, member.card])
+    saved = await bot.press(
+        POLICE, conv, find_action(member.card, "Spara"), {f"note_{cases[0].id}": "Bekymringssamtal hölls."}
+    )
+    assert "Bekymringssamtal hölls." in card_text(saved.card)
+
+    # the protokoll posted in the chat at the end names no case either; the coordinator's file does
+    end = await bot.say(COORDINATOR, conv, "avsluta mötet")
+    [protokoll] = [c for c in end.cards if "Protokoll –" in card_text(c)]
+    assert CODE not in card_text(protokoll) and "Bekymringssamtal hölls." not in card_text(protokoll)
+    assert "handlingsplan" in card_text(protokoll)
+    assert_valid_cards([card, everyone, outsider.card, member.card, saved.card, protokoll])
 
 
 # --- 7: who may be responsible for an action, and what its text may hold ----------------------------
@@ -256,3 +266,152 @@ async def test_running_agenda_adds_no_action_to_a_closed_or_paused_case(bot):
     assert f"{CODE} är pausat" in card_text(paused.card)
     assert await _count(bot, ActionItem) == 0
     assert_valid_cards([closed.card, withdrawn.card, paused.card])
+
+
+# --- 8a: the handlingsplan file: whose it is, and where it may go ----------------------------------
+
+
+async def _teams_bot(bot, database_url, tmp_path, **overrides: Any) -> RunningBot:
+    settings = local_settings(database_url, ics_dir=str(tmp_path / "ics-t"), documents="teams", **overrides)
+    return await RunningBot(settings, bot.connector).start()
+
+
+async def _consent_card(teams_bot: RunningBot) -> tuple[dict[str, Any], AgendaRun]:
+    conv = acts.meeting_chat("file-access")
+    await _individual_meeting(teams_bot, conv)
+    await teams_bot.say(COORDINATOR, conv, "starta mötet")
+    me = acts.personal(COORDINATOR)
+    await teams_bot.say(COORDINATOR, me, "hjälp")
+    await teams_bot.say(COORDINATOR, conv, "avsluta mötet")
+    asked = await teams_bot.say(COORDINATOR, me, f"protokoll {CODE}")
+    [consent] = [
+        a
+        for s in asked.sent
+        for a in s.body.get("attachments", [])
+        if a["contentType"] == "application/vnd.microsoft.teams.card.file.consent"
+    ]
+    async with teams_bot.services.db.session() as s:
+        run = await s.scalar(select(AgendaRun))
+    teams_bot.connector.clear()
+    return consent, run
+
+
+def _accept(teams_bot: RunningBot, user: acts.User, context: dict[str, Any], upload_url: str) -> dict:
+    return acts.base(
+        "invoke",
+        user,
+        acts.personal(user),
+        teams_bot.connector.url,
+        name="fileConsent/invoke",
+        value={
+            "type": "fileUpload",
+            "action": "accept",
+            "context": context,
+            "uploadInfo": {
+                "name": "Handlingsplan.docx",
+                "uploadUrl": upload_url,
+                "contentUrl": "https://kommun-my.sharepoint.com/handlingsplan.docx",
+                "uniqueId": "1234",
+                "fileType": "docx",
+            },
+        },
+    )
+
+
+async def test_forged_requester_of_the_handlingsplan_is_refused(bot, database_url, tmp_path):
+    teams_bot = await _teams_bot(bot, database_url, tmp_path)
+    try:
+        async with teams_bot.services.db.transaction() as s:  # a second coordinator in the tenant
+            s.add(Coordinator(tenant_id=acts.TENANT, aad_object_id=SOCIAL.aad, display_name=SOCIAL.name))
+        consent, run = await _consent_card(teams_bot)
+        upload_url = f"{teams_bot.connector.url}/upload/forged.docx"
+        await teams_bot.say(SOCIAL, acts.personal(SOCIAL), "hjälp")
+        teams_bot.connector.clear()
+
+        # the context names the forger as requester: Teams passes back whatever the card carried
+        made_up = {
+            "verb": consent["content"]["acceptContext"]["verb"],
+            "run_id": run.id,
+            "requested_by": SOCIAL.aad,
+        }
+        forged = await teams_bot.send(_accept(teams_bot, SOCIAL, made_up, upload_url))
+        assert forged.status == 200
+        assert any("inte" in t and "begärde" in t for t in forged.texts), forged.texts
+        # the real context, replayed by someone else, with the requester rewritten
+        rewritten = {**consent["content"]["acceptContext"], "requested_by": SOCIAL.aad}
+        again = await teams_bot.send(_accept(teams_bot, SOCIAL, rewritten, upload_url))
+        assert any("begärde" in t for t in again.texts), again.texts
+        assert teams_bot.connector.uploads == {}
+        assert (
+            await _count(
+                teams_bot,
+                AuditEvent,
+                AuditEvent.action == "denied",
+                AuditEvent.actor_aad_id == SOCIAL.aad,
+                AuditEvent.entity == "handlingsplan",
+            )
+            == 2
+        )
+
+        # the requester's own accept still works
+        mine = await teams_bot.send(
+            _accept(teams_bot, COORDINATOR, consent["content"]["acceptContext"], upload_url)
+        )
+        assert mine.status == 200 and "forged.docx" in teams_bot.connector.uploads
+    finally:
+        await teams_bot.stop()
+
+
+async def test_the_handlingsplan_is_uploaded_only_to_sharepoint(bot, database_url, tmp_path):
+    """With loopback not allowed (as outside local mode), the test's own server is a foreign host."""
+    teams_bot = await _teams_bot(bot, database_url, tmp_path, upload_loopback=False)
+    try:
+        consent, _ = await _consent_card(teams_bot)
+        foreign = f"{teams_bot.connector.url}/upload/stolen.docx"
+        reply = await teams_bot.send(
+            _accept(teams_bot, COORDINATOR, consent["content"]["acceptContext"], foreign)
+        )
+        assert reply.status == 200
+        assert any("SharePoint" in t or "OneDrive" in t for t in reply.texts), reply.texts
+        assert teams_bot.connector.uploads == {}, (
+            "the bot PUT the document to a host outside the tenant's OneDrive"
+        )
+        assert (
+            await _count(
+                teams_bot, AuditEvent, AuditEvent.action == "denied", AuditEvent.entity == "handlingsplan"
+            )
+            == 1
+        )
+    finally:
+        await teams_bot.stop()
+
+
+def test_upload_url_rule():
+    from bot.config import Settings
+    from bot.files import upload_url_allowed
+
+    teams = Settings(app_id="app", app_password="x")
+    local = Settings()
+    sovereign = Settings(app_id="app", app_password="x", upload_hosts=("*.sharepoint.de",))
+    good = "https://kommun-my.sharepoint.com/personal/kim/_api/v2.0/drive/items/1/uploadSession?guid=x"
+    assert upload_url_allowed(good, teams)
+    assert upload_url_allowed("https://kommun-my.sharepoint.de/upload", teams)
+    assert upload_url_allowed("https://kommun.sharepoint.de/upload", sovereign)
+    assert not upload_url_allowed(good, sovereign)
+    for bad in (
+        "http://kommun-my.sharepoint.com/upload",  # not https
+        "https://sharepoint.com.evil.example/upload",
+        "https://evilsharepoint.com/upload",
+        "https://kommun-my.sharepoint.com@evil.example/upload",
+        "https://evil.example/kommun-my.sharepoint.com",
+        "https://sharepoint.com/upload",  # the bare domain is no tenant's site
+        "ftp://kommun-my.sharepoint.com/upload",
+        "http://127.0.0.1:3978/upload/x",  # loopback only in local mode
+        "",
+        "not a url",
+    ):
+        assert not upload_url_allowed(bad, teams), bad
+    assert upload_url_allowed("http://127.0.0.1:3978/upload/x", local)
+    assert upload_url_allowed("http://localhost:3978/upload/x", local)
+    assert not upload_url_allowed("http://10.0.0.5/upload/x", local)
+    assert not upload_url_allowed("http://127.0.0.1:3978/upload/x", Settings(upload_loopback=False))

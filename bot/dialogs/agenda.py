@@ -29,7 +29,13 @@ from bot.cards.agenda import (
     setup_card,
 )
 from bot.proactive import card_message
-from bot.protokoll import FILE_VERB, deliver_document, protokoll_view, upload_document
+from bot.protokoll import (
+    FILE_VERB,
+    consent_context_refusal,
+    deliver_document,
+    protokoll_view,
+    upload_document,
+)
 from bot.refusals import refusal_text
 from bot.registry import registry
 from bot.turn import Turn
@@ -601,7 +607,7 @@ async def end_meeting(turn: Turn) -> None:
 
 async def _finish(turn: Turn, run: AgendaRun) -> None:
     """The meeting ended: the card says so, and the protokoll is posted in the chat."""
-    view = await protokoll_view(turn.session, turn.t, run, tz=turn.services.settings.tz)
+    view = await protokoll_view(turn.session, turn.t, run, tz=turn.services.settings.tz, in_chat=True)
     card = protokoll_card(turn.t, view)
     turn.show(card, summary=turn.t("agenda.protokoll_title", title=view.title))
     turn.audit("agenda", "update", case_id=run.case_id, run_id=run.id, ended=True)
@@ -856,13 +862,25 @@ async def document_from_card(turn: Turn) -> None:
 
 @registry.verb(FILE_VERB, coordinator=True, personal=True, idempotent=False)
 async def document_accepted(turn: Turn) -> None:
-    """Yes on the file consent card: upload the handlingsplan to the coordinator's OneDrive."""
-    run = await q.get_run(turn.session, turn.tenant_id, str(turn.data.get("run_id") or ""))
-    if run is None or turn.data.get("requested_by") != turn.user_id:
-        turn.audit("handlingsplan", "denied", run_id=str(turn.data.get("run_id") or ""))
-        turn.say("agenda.run_unknown")
+    """Yes on the file consent card: upload the handlingsplan to the coordinator's OneDrive.
+
+    Nothing in the invoke is trusted as is: Teams hands back the card's context, which the sender can
+    write. The context carries a MAC (``bot.protokoll``) over the run, the tenant and the user the card
+    was made for, checked against *this* turn's user; the upload URL must be https on the tenant's
+    SharePoint/OneDrive hosts (``bot.files.upload_url_allowed``)."""
+    run_id = str(turn.data.get("run_id") or "")
+    refusal = consent_context_refusal(
+        turn.services.settings, turn.data, tenant_id=turn.tenant_id, user_id=turn.user_id
+    )
+    run = await q.get_run(turn.session, turn.tenant_id, run_id) if run_id and refusal is None else None
+    if refusal is not None or run is None:
+        turn.audit(
+            "handlingsplan", "denied", run_id=run_id[:40], reason=refusal.key if refusal else "run_unknown"
+        )
+        turn.say(refusal.key if refusal else "agenda.run_unknown")
         return
-    await upload_document(turn, run, turn.data.get("upload_info") or {})
+    upload_info = turn.data.get("upload_info")
+    await upload_document(turn, run, upload_info if isinstance(upload_info, dict) else {})
 
 
 @registry.verb(
