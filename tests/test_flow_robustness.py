@@ -207,3 +207,85 @@ async def test_the_comment_field_says_its_limit(bot):
     inputs = [n for n in nodes(card) if n.get("type") == "Input.Text"]
     assert inputs and all(n["maxLength"] == 600 for n in inputs)
     assert all("högst 600 tecken" in n["label"] for n in inputs)
+
+
+# --- c. a forged case id on a booking button ------------------------------------------------------
+
+
+class CalendarSpy:
+    """Wraps the bot's calendar and counts every call (none may happen for a refused press)."""
+
+    def __init__(self, calendar) -> None:
+        self.calendar, self.calls = calendar, []
+
+    def __getattr__(self, name):
+        target = getattr(self.calendar, name)
+        if not callable(target):
+            return target
+
+        def call(*args, **kwargs):
+            self.calls.append(name)
+            return target(*args, **kwargs)
+
+        return call
+
+
+async def test_suggest_times_for_a_forged_case_asks_no_calendar_and_shows_no_times(bot):
+    from tests.booking_support import TEAM, meeting_day, open_form, press
+    from tests.harness.seed_booking import seed_case as seed_booking_case
+
+    case = await seed_booking_case(bot.services.db, members=TEAM, consent_agencies=["skola", "socialtjanst"])
+    spy = CalendarSpy(bot.services.extras["calendar"])
+    bot.services.extras["calendar"] = spy
+    form = await open_form(bot, user=OUTSIDER)  # an empty form: OUTSIDER is on no team
+    day = meeting_day()
+    reply = await press(
+        bot,
+        form,
+        "Föreslå tider",
+        user=OUTSIDER,
+        case_id=case.id,  # forged: another team's case
+        team="aad-principal,aad-social",
+        date=day.isoformat(),
+        start="09:00",
+        end="10:00",
+    )
+    await bot.connector.wait_for(0)
+    assert spy.calls == []
+    text = card_text(reply.card)
+    assert "Ärendet finns inte, eller så har du inte behörighet till det." in text
+    assert "Lediga tider" not in text and "Rita Rektor" not in text and case.code not in text
+    assert input_values(reply.card).get("date") == day.isoformat()  # the other entries are kept
+    assert_valid_cards([reply.card])
+    async with bot.services.db.session() as s:
+        denied = list(await s.scalars(select(AuditEvent).where(AuditEvent.action == "denied")))
+    assert [d.actor_aad_id for d in denied] == [OUTSIDER.aad]
+
+
+async def test_booking_for_a_forged_case_books_nothing_whatever_the_meeting_type(bot):
+    from store.models import Meeting
+    from tests.booking_support import TEAM, meeting_day, open_form, press
+    from tests.harness.seed_booking import seed_case as seed_booking_case
+
+    case = await seed_booking_case(bot.services.db, members=TEAM, consent_agencies=["skola", "socialtjanst"])
+    spy = CalendarSpy(bot.services.extras["calendar"])
+    bot.services.extras["calendar"] = spy
+    form = await open_form(bot, user=SOCIAL)  # SOCIAL is on this case's team, but not on the forged one
+    other = await seed_booking_case(bot.services.db, members=[TEAM[0]], code="SSPF-2026-002")
+    for kind in ("individuell", "arbetsgrupp"):
+        reply = await press(
+            bot,
+            form,
+            "Boka",
+            user=SOCIAL,
+            kind=kind,
+            case_id=other.id,
+            date=meeting_day().isoformat(),
+            start="09:00",
+            end="10:00",
+        )
+        assert "Ärendet finns inte, eller så har du inte behörighet till det." in card_text(reply.card), kind
+    assert spy.calls == []
+    async with bot.services.db.session() as s:
+        assert list(await s.scalars(select(Meeting))) == []
+    assert case.code  # the first case was SOCIAL's own: untouched

@@ -374,6 +374,9 @@ async def confirm_booking(turn: Turn) -> None:
     ctx = await _context(turn, raw_text(data, "case_id") or None)
     values = _values(data)
     picked = await _picked_names(turn, [p for p in raw_text(values, "others").split(",") if p])
+    if ctx.denied:  # whatever the meeting type: nothing is booked (or finished) for a refused case
+        _refuse_case(turn, ctx, values, picked)
+        return
     if existing is not None:  # pending after a timeout, or refused earlier: same row, same transaction id
         meeting_id = existing.id
         view = _form_view(turn, ctx, values, nonce, picked)
@@ -454,6 +457,15 @@ async def _reply_meeting(
     turn.replace(meeting_card(turn.t, view))
 
 
+def _refuse_case(turn: Turn, ctx: FormContext, values: dict[str, Any], picked: list[tuple[str, str]]) -> None:
+    """The form again with the refusal under the case field and the other entries kept; the refused
+    case id is not put back (``_context`` audited the ``denied``). Nothing else runs after it."""
+    kept = {k: v for k, v in values.items() if k not in ("case_id", "team", "guests")}
+    view = _form_view(turn, ctx, kept, new_nonce(), picked)
+    view.errors = {"case_id": turn.t("access.case_unavailable")}
+    turn.replace(booking_form_card(turn.t, view))
+
+
 # --- suggested times -----------------------------------------------------------------------------------
 
 
@@ -465,6 +477,9 @@ async def suggest_times(turn: Turn) -> None:
     values = _values(data)
     nonce = raw_text(data, "nonce") or new_nonce()
     picked = await _picked_names(turn, [p for p in raw_text(values, "others").split(",") if p])
+    if ctx.denied:  # a case this user may not book for: refused, and nobody's calendar is asked
+        _refuse_case(turn, ctx, values, picked)
+        return
     view = _form_view(turn, ctx, values, nonce, picked)
     members = {m.aad_id: m for m in ctx.team}
     emails: list[str] = []
