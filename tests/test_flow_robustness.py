@@ -289,3 +289,66 @@ async def test_booking_for_a_forged_case_books_nothing_whatever_the_meeting_type
     async with bot.services.db.session() as s:
         assert list(await s.scalars(select(Meeting))) == []
     assert case.code  # the first case was SOCIAL's own: untouched
+
+
+# --- d. two people adding the same colleague at the same moment -----------------------------------
+
+DEPUTY = acts.User("aad-deputy-coordinator", "Dana Biträdande")
+
+
+async def answers_to(bot, users: list[acts.User], count: int) -> list[str]:
+    """The texts sent to these users' 1:1 chats, once there are ``count`` of them (or 5 s passed)."""
+    import asyncio
+
+    for _ in range(100):
+        texts = [m.text for u in users for m in bot.connector.messages(acts.personal(u).id) if m.text]
+        if len(texts) >= count:
+            break
+        await asyncio.sleep(0.05)
+    return texts
+
+
+async def test_concurrent_adds_of_the_same_member_answer_everyone_and_store_one_row(bot):
+    import asyncio
+
+    from store.models import CaseMember, Coordinator
+    from tests.case_steps import register_case, team_form
+
+    _code, case_id, _ = await register_case(bot)
+    async with bot.services.db.transaction() as s:
+        s.add(Coordinator(tenant_id=acts.TENANT, aad_object_id=DEPUTY.aad, display_name=DEPUTY.name))
+    inputs = {"agency": "polis", "aad_id": POLICE.aad, "member_name": POLICE.name}
+    for _ in range(3):  # the race is likelier to be hit at least once over a few rounds
+        presses = []
+        for user in (COORDINATOR, DEPUTY, COORDINATOR, DEPUTY):
+            form = await team_form(bot, case_id, user=user)
+            button = find_action(form, "Lägg till yrkesperson")
+            data = {**inputs, **button["data"]}
+            presses.append(acts.submit(data, user, acts.personal(user), bot.connector.url))
+        bot.connector.clear()
+        statuses = await asyncio.gather(*(bot.post(p) for p in presses))
+        assert [s for s, _ in statuses] == [200] * 4
+        answers = await answers_to(bot, [COORDINATOR, DEPUTY], 4)
+        assert not [a for a in answers if "Något gick fel" in a], answers
+        added = [a for a in answers if "är tillagd i teamet" in a]
+        already = [a for a in answers if "finns redan i teamet" in a]
+        assert len(added) == 1, answers
+        assert len(added) + len(already) == 4, answers
+        async with bot.services.db.session() as s:
+            rows = list(
+                await s.scalars(
+                    select(CaseMember).where(
+                        CaseMember.case_id == case_id, CaseMember.aad_object_id == POLICE.aad
+                    )
+                )
+            )
+        assert len(rows) == 1
+        await asyncio.gather(*(bot.post(p) for p in presses))  # Teams re-sending them: nothing new
+        async with bot.services.db.session() as s:
+            count = len(
+                list(await s.scalars(select(CaseMember).where(CaseMember.aad_object_id == POLICE.aad)))
+            )
+        assert count == 1
+        async with bot.services.db.transaction() as s:  # the next round races again
+            for row in await s.scalars(select(CaseMember).where(CaseMember.aad_object_id == POLICE.aad)):
+                await s.delete(row)

@@ -155,7 +155,7 @@ async def add_professional(turn: Turn) -> None:
         turn.case_audit = "read"
         turn.say("team.already_member", name=name)
         return
-    await add_member(
+    added = await add_member(
         turn.session,
         case,
         aad_id=aad_id,
@@ -164,6 +164,10 @@ async def add_professional(turn: Turn) -> None:
         added_by=turn.user_id,
         email=email,
     )
+    if added is None:  # another coordinator added the same person a moment ago
+        turn.case_audit = "read"
+        turn.say("team.already_member", name=name)
+        return
     turn.audit("member", "create", member=aad_id, agency=agency.value)
     turn.say("team.member_added", name=name, agency=turn.t(f"agency.{agency.value}"), code=case.code)
     notify_team(turn, case, [aad_id], "notice.added_to_team")

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.agencies import CaseStatus
 from domain.case_code import format_case_code
-from store.models import CaseContact, CaseCounter, CaseMember, Reminder, SspfCase
+from store.models import CaseContact, CaseCounter, CaseMember, Reminder, SspfCase, new_id
 from store.queries import dialect_insert
 from store.queries.meetings import mark_case_meetings_cancel_pending
 from store.types import utcnow
@@ -124,18 +124,28 @@ async def add_member(
     agency: str,
     added_by: str,
     email: str | None = None,
-) -> CaseMember:
-    member = CaseMember(
-        case_id=case.id,
-        aad_object_id=aad_id,
-        display_name=name,
-        email=email,
-        agency=agency,
-        added_by=added_by,
+) -> CaseMember | None:
+    """The new team member, or None when the person is already on the team, also when another turn
+    added them a moment ago and has not committed yet: INSERT … ON CONFLICT DO NOTHING on
+    (case_id, aad_object_id) waits for that turn on PostgreSQL and then inserts nothing, so two
+    coordinators adding the same colleague at once never fail on the unique constraint."""
+    stmt = (
+        dialect_insert(session, CaseMember)
+        .values(
+            id=new_id(),
+            case_id=case.id,
+            aad_object_id=aad_id,
+            display_name=name,
+            email=email,
+            agency=agency,
+            added_by=added_by,
+            added_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=[CaseMember.case_id, CaseMember.aad_object_id])
+        .returning(CaseMember.id)
     )
-    session.add(member)
-    await session.flush()
-    return member
+    member_id = await session.scalar(stmt)
+    return None if member_id is None else await session.get(CaseMember, member_id)
 
 
 async def add_contact(
