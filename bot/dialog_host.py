@@ -49,6 +49,10 @@ class DialogHost:
         await dc.begin_dialog(dialog_id)
         await self._save(context)
 
+    async def is_active(self, context: TurnContext) -> bool:
+        """Whether the user is in a dialog (a typed answer then belongs to it, not to the commands)."""
+        return (await self.dialogs.create_context(context)).active_dialog is not None
+
     async def continue_active(self, context: TurnContext) -> bool:
         """Continue the user's dialog if they are in one; False when there is none."""
         dc = await self.dialogs.create_context(context)

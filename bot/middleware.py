@@ -1,7 +1,8 @@
 """Cross-cutting rules that run once for every command and card action, in this order.
 
 1. tenant scope: who is a coordinator in this tenant (everything else is scoped by ``turn.tenant_id``);
-2. privacy: routes marked ``personal`` answer only in the 1:1 chat;
+2. privacy: no personnummer in a command, a card's fields or a chat message (refused, nothing stored),
+   and routes marked ``personal`` answer only in the 1:1 chat;
 3. role: routes marked ``coordinator`` refuse everyone else;
 4. idempotency: a card press (nonce) runs once, however often Teams or a double click sends it;
 5. case access: the case named by the press or the command must be this tenant's and the user must
@@ -13,6 +14,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.registry import Next, Route, registry
 from bot.turn import Turn
 from domain.case_code import parse_case_code
+from domain.personnummer import contains_personnummer
 from store.models import IdempotencyKey
 from store.queries.access import find_case, is_coordinator, may_see
 
@@ -30,6 +34,60 @@ log = logging.getLogger(__name__)
 async def tenant_scope(turn: Turn, route: Route, nxt: Next) -> Any:
     turn.is_coordinator = await is_coordinator(turn.session, turn.tenant_id, turn.user_id)
     return await nxt()
+
+
+@registry.use
+async def no_personnummer(turn: Turn, route: Route, nxt: Next) -> Any:
+    """No personnummer through any door: a command's words, any field of any card press, a chat message.
+
+    Runs before the press is marked handled, so the user can take it out and press the same card again
+    (Teams keeps their other entries on an Action.Submit card). Routes that show the refusal under the
+    field themselves (``screens_personnummer``) get the names of the fields that hold one instead.
+    The audit row names the fields, never what was in them.
+    """
+    fields = tainted_fields(turn)
+    if not fields:
+        return await nxt()
+    turn.audit("privacy", "personnummer_refused", fields=sorted(fields))
+    if route.screens_personnummer and "(message)" not in fields and "(command)" not in fields:
+        return await nxt()
+    log.info("refused %s: a personnummer in %d field(s)", route.verb, len(fields))
+    turn.say("privacy.personnummer_door_chat" if "(message)" in fields else "privacy.personnummer_door")
+    return None
+
+
+def tainted_fields(turn: Turn) -> set[str]:
+    """Names of what holds something personnummer-shaped: card fields by their id, the typed command
+    as ``(command)``, a chat message as ``(message)``. A field name that is itself odd is not repeated."""
+    found: set[str] = set()
+    if turn.args and contains_personnummer(turn.args):
+        found.add("(command)")
+    text = turn.activity.text if turn.activity.type == "message" else None
+    if isinstance(text, str) and contains_personnummer(text):
+        found.add("(message)")
+    for name, value in _strings(turn.data):
+        if contains_personnummer(value):
+            found.add(name if _FIELD_NAME.fullmatch(name) and not contains_personnummer(name) else "(field)")
+    return found
+
+
+_FIELD_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+def _strings(value: Any, name: str = "", depth: int = 0) -> Iterator[tuple[str, str]]:
+    """Every string in a card's data, with the top-level field it came in (keys count too)."""
+    if depth > 20:  # deeper than any card we build: refused by what reads it, not searched forever
+        return
+    if isinstance(value, str):
+        yield name, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            field_name = name or str(key)
+            yield field_name, str(key)
+            yield from _strings(item, field_name, depth + 1)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item, name, depth + 1)
 
 
 @registry.use

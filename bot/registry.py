@@ -28,6 +28,10 @@ class Route:
     coordinator: bool = False  # only a tenant's coordinators
     personal: bool = False  # only in the 1:1 chat (case details never in group chats)
     idempotent: bool = True  # a card press with a nonce runs once
+    # The handler itself shows a refused personnummer under the field it was typed in (a form re-rendered
+    # with the other entries kept). Every other route is refused whole by the door middleware. Either way
+    # nothing holding a personnummer is stored, echoed or sent on: tests/test_personnummer_doors.py.
+    screens_personnummer: bool = False
     help_key: str | None = None  # catalog key of the line in the help card
     label: str = ""  # the first command as written at registration ("nytt ärende"), for the help card
 

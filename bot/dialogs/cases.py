@@ -203,7 +203,7 @@ async def new_case(turn: Turn) -> None:
     )
 
 
-@registry.verb("case.create", coordinator=True, personal=True)
+@registry.verb("case.create", coordinator=True, personal=True, screens_personnummer=True)
 async def create(turn: Turn) -> None:
     on = today(turn)
     raw = {k: v for k, v in turn.data.items() if k not in CONTROL_KEYS}

@@ -80,7 +80,7 @@ async def ask_consent(turn: Turn) -> None:
     )
 
 
-@registry.verb("consent.record", case="write", coordinator=True, personal=True)
+@registry.verb("consent.record", case="write", coordinator=True, personal=True, screens_personnummer=True)
 async def save_consent(turn: Turn) -> None:
     case = turn.case
     assert case is not None

@@ -81,6 +81,12 @@ async def choose_language(turn: Turn) -> None:
     await turn.services.dialogs.begin(turn.context, DIALOG_ID)
 
 
+@registry.verb("dialog.continue", personal=True, idempotent=False)
+async def continue_dialog(turn: Turn) -> None:
+    """A typed answer to the dialog the user is in (the language prompt)."""
+    await turn.services.dialogs.continue_active(turn.context)
+
+
 @registry.verb("dialog.cancel", "avbryt", "cancel", help_key="help.cmd.cancel")
 async def cancel_dialog(turn: Turn) -> None:
     had = await turn.services.dialogs.cancel(turn.context)
