@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from sqlalchemy import select
@@ -90,8 +91,23 @@ _FIRST_TIME = {
 }
 
 
+_KEY_MAX = IdempotencyKey.__table__.c.key.type.length  # 400
+_KEY_KEEP = _KEY_MAX - 1 - 64  # a readable head, "#", the SHA-256 of the whole key
+
+
+def stored_key(key: str) -> str:
+    """``key`` as stored: unchanged when it fits the column, else its head and a hash of all of it.
+
+    Cutting a long key to the column made distinct keys collide: with a long conversation id every
+    activity in that conversation looked like a replay of the first and was dropped.
+    """
+    if len(key) <= _KEY_MAX:
+        return key
+    return f"{key[:_KEY_KEEP]}#{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()}"
+
+
 async def first_time(session: AsyncSession, key: str) -> bool:
     """True once per key: Teams re-sends an activity it got no answer to within 15 s."""
     stmt = _FIRST_TIME["postgresql" if session.bind.dialect.name == "postgresql" else "sqlite"]
-    result = await session.execute(stmt, {"key": key[:400], "created_at": utcnow()})
+    result = await session.execute(stmt, {"key": stored_key(key), "created_at": utcnow()})
     return result.rowcount == 1
