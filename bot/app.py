@@ -1,11 +1,18 @@
-"""The HTTP face of the bot: ``POST /api/messages`` for Teams, ``GET /healthz`` for the load balancer.
+"""The HTTP face of the bot: ``POST /api/messages`` for Teams, ``GET /livez`` and ``GET /readyz`` (and
+``/healthz``, the same as ``/readyz``) for the orchestrator and the load balancer.
 
 Run it with ``python -m bot.app`` (``make run`` does, after creating the virtualenv).
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -17,7 +24,11 @@ from bot.config import Settings
 from bot.handler import SspfBot, on_turn_error
 from bot.http_guard import read_activity
 from bot.lifecycle import SHUTDOWN_HOOKS, STARTUP_HOOKS  # before the flows, which register hooks
+from bot.reminders.dispatcher import dispatcher_of
 from bot.services import Services
+from store.models import IdempotencyKey
+from store.queries import dialect_insert
+from store.types import utcnow
 
 log = logging.getLogger(__name__)
 SERVICES = web.AppKey("services", Services)
@@ -44,15 +55,88 @@ async def messages(request: web.Request) -> web.StreamResponse:
     return web.json_response(body, status=int(status))
 
 
-async def healthz(request: web.Request) -> web.Response:
+async def livez(_: web.Request) -> web.Response:
+    """Liveness: the process answers HTTP. No I/O, so a database outage never restarts every replica."""
+    return web.json_response({"status": "alive"})
+
+
+READY_CHECK_TIMEOUT_S = 2.0  # each readiness check; they run side by side, so /readyz answers within it
+READY_KEY = f"ready:{socket.gethostname()}:{os.getpid()}"[:400]  # this process's row in idempotency_key
+REMINDER_STALL_INTERVALS = 3.0  # the dispatcher is dead after this many safety intervals without a beat
+
+Check = Callable[[Services], Awaitable[tuple[bool, str]]]
+
+
+async def _database_writable(services: Services) -> tuple[bool, str]:
+    """A real committed write, on the table every turn writes to (the replay guard's): a full disk, a
+    read-only database or a lost writer lock fail here, where a ``SELECT 1`` would still pass. One row
+    per process, refreshed; housekeeping deletes it a week after the process is gone."""
+    async with services.db.transaction() as session:
+        stmt = dialect_insert(session, IdempotencyKey).values(key=READY_KEY, created_at=utcnow())
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[IdempotencyKey.key], set_={"created_at": stmt.excluded.created_at}
+            )
+        )
+    return True, "writable"
+
+
+async def _signing_keys(services: Services) -> tuple[bool, str]:
+    if services.settings.local_mode:
+        return True, "not used in local mode"
+    ready = getattr(services.validator, "ready", None)
+    if ready is None:
+        return True, "not checked"
+    answer = ready()
+    if inspect.isawaitable(answer):
+        answer = await answer
+    return bool(answer), "loaded" if answer else "not loaded"
+
+
+async def _reminders(services: Services) -> tuple[bool, str]:
+    if not services.settings.reminders:
+        return True, "wake-ups off"
+    dispatcher = dispatcher_of(services)
+    if dispatcher is None:
+        return False, "not started"
+    if dispatcher.alive(REMINDER_STALL_INTERVALS):
+        return True, "awake"
+    return False, "no wake-up lately"
+
+
+READY_CHECKS: dict[str, Check] = {
+    "database": _database_writable,
+    "signing_keys": _signing_keys,
+    "reminders": _reminders,
+}
+
+
+async def _run_check(check: Check, services: Services) -> dict[str, Any]:
+    try:
+        async with asyncio.timeout(READY_CHECK_TIMEOUT_S):
+            ok, detail = await check(services)
+    except TimeoutError:
+        ok, detail = False, "timed out"
+    except Exception as exc:  # the class only: messages can hold SQL, URLs or parameters
+        log.warning("readiness check failed: %s", type(exc).__name__)
+        ok, detail = False, f"failed: {type(exc).__name__}"
+    return {"ok": ok, "detail": detail}
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: 200 only when this replica can take a turn (database writable, signing keys loaded,
+    reminder dispatcher awake); 503 otherwise, so the load balancer sends Teams elsewhere meanwhile."""
     services = request.app[SERVICES]
-    database = await services.db.ping()
+    names = list(READY_CHECKS)
+    results = await asyncio.gather(*(_run_check(READY_CHECKS[n], services) for n in names))
+    checks = dict(zip(names, results, strict=True))
+    ready = all(c["ok"] for c in results)
     body = {
-        "status": "ok" if database else "degraded",
-        "database": database,
+        "status": "ok" if ready else "not ready",
         "mode": "local" if services.settings.local_mode else "authenticated",
+        "checks": checks,
     }
-    return web.json_response(body, status=200 if database else 503)
+    return web.json_response(body, status=200 if ready else 503)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> web.Application:
@@ -63,7 +147,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     services.adapter.on_turn_error = on_turn_error
     app[BOT] = SspfBot(services)
     app.router.add_post("/api/messages", messages)
-    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/livez", livez)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/healthz", readyz)  # the older name, kept for existing probes and scripts
 
     async def start(_: web.Application) -> None:
         await services.start()

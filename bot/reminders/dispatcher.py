@@ -146,6 +146,7 @@ class ReminderDispatcher:
         self._stopping = False
         self._scheduler: AsyncIOScheduler | None = None
         self.runs: list[RunReport] = []
+        self.beat: float | None = None  # time.monotonic() of the last finished wake-up or batch (readiness)
 
     # --- wake-ups ------------------------------------------------------------------------------------
 
@@ -160,6 +161,7 @@ class ReminderDispatcher:
         scheduler.add_job(self.wake, "date", run_date=datetime.now(UTC), id="reminders-next")
         scheduler.start()
         self._scheduler = scheduler
+        self.beat = time.monotonic()
         log.info("reminder dispatcher %s started (safety wake-up every %ss)", self.worker_id, self.interval)
 
     async def stop(self) -> None:
@@ -174,6 +176,7 @@ class ReminderDispatcher:
         """A wake-up while a run is in progress asks for one more run instead of a parallel one."""
         if self._run_lock.locked():
             self._again = True
+            self.beat = time.monotonic()
             return
         while True:
             self._again = False
@@ -181,8 +184,17 @@ class ReminderDispatcher:
                 await self.run_once()
             except Exception:
                 log.exception("reminder run failed; the rows stay and the next wake-up retries")
+            self.beat = time.monotonic()
             if not self._again or self._stopping:
                 return
+
+    def alive(self, intervals: float = 3.0) -> bool:
+        """Wake-ups are scheduled and happen: a wake-up or a batch of a long run finished within the
+        last ``intervals`` safety intervals. (A long run keeps the safety job's own wake-ups from firing:
+        its batches count.)"""
+        if self._scheduler is None or not self._scheduler.running or self.beat is None:
+            return False
+        return time.monotonic() - self.beat < intervals * self.interval
 
     def _schedule_next(self, at: datetime | None) -> None:
         if self._scheduler is None or at is None:
@@ -224,6 +236,7 @@ class ReminderDispatcher:
                     break
                 report.claimed += len(rows)
                 await self._deliver_batch(rows, current, report)
+                self.beat = time.monotonic()
             async with self.services.db.session() as session:
                 upcoming = await q.next_wake(session)
             if upcoming is not None:
