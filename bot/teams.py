@@ -46,13 +46,32 @@ def meeting_id(activity: Activity) -> str | None:
     return meeting.get("id") if isinstance(meeting, dict) else None
 
 
+NOT_A_VERB = ""  # a press of the wrong shape: no route has it, so the handler answers "card.unknown_action"
+
+
 def card_action(activity: Activity) -> tuple[str | None, dict[str, Any]]:
-    """The verb and data of a card press, for Action.Submit (message) and Action.Execute (invoke)."""
-    value = activity.value if isinstance(activity.value, dict) else {}
+    """The verb and data of a card press, for Action.Submit (message) and Action.Execute (invoke).
+
+    None for a message that is not a card press (no ``value``, or a value without ``verb``: typed
+    text). A press of the wrong shape gets ``NOT_A_VERB`` and empty data, never an exception: a
+    ``value``, ``action`` or ``data`` that is not an object (a string, list, number), or a verb that is
+    not text. Teams never sends these for our cards; whoever does is told the button is unknown."""
+    value = activity.value
     if activity.type == "invoke" and activity.name == "adaptiveCard/action":
-        action = value.get("action") or {}
-        data = action.get("data") if isinstance(action.get("data"), dict) else {}
+        action = value.get("action") if isinstance(value, dict) else None
+        if not isinstance(action, dict):
+            return NOT_A_VERB, {}
+        data = action.get("data")
+        data = {} if data is None else data
+        if not isinstance(data, dict):
+            return NOT_A_VERB, {}
         verb = action.get("verb") or data.get("verb")
-        return (verb if isinstance(verb, str) else None), data
-    verb = value.get("verb")
-    return (verb if isinstance(verb, str) else None), value
+        return (verb if isinstance(verb, str) else NOT_A_VERB), data
+    if value is None:
+        return None, {}
+    if not isinstance(value, dict):
+        return NOT_A_VERB, {}
+    if "verb" not in value:
+        return None, value
+    verb = value["verb"]
+    return (verb if isinstance(verb, str) else NOT_A_VERB), value

@@ -352,3 +352,54 @@ async def test_concurrent_adds_of_the_same_member_answer_everyone_and_store_one_
         async with bot.services.db.transaction() as s:  # the next round races again
             for row in await s.scalars(select(CaseMember).where(CaseMember.aad_object_id == POLICE.aad)):
                 await s.delete(row)
+
+
+# --- e. a card press of the wrong shape -----------------------------------------------------------
+
+UNKNOWN = "Den knappen känner jag inte igen längre."
+ODD_VALUES = ["reminder.action", ["reminder.action"], 42, 4.5, True]
+
+
+def invoke_with(value, user=SOCIAL) -> dict:
+    act = acts.execute("reminder.action", {}, user, acts.personal(user), "")
+    act["value"] = value
+    return act
+
+
+async def answer_of(bot, activity: dict) -> tuple[int, str]:
+    activity["serviceUrl"] = bot.connector.url
+    reply = await bot.send(activity)
+    said = " ".join([reply.invoke_text if isinstance(reply.invoke_text, str) else "", *reply.texts])
+    return reply.status, said
+
+
+async def test_an_invoke_whose_action_is_not_an_object_is_an_unknown_button(bot):
+    shapes = [{"action": v, "trigger": "manual"} for v in [*ODD_VALUES, None]]
+    shapes += [
+        {"action": {"type": "Action.Execute", "verb": "reminder.action", "data": v}} for v in ODD_VALUES
+    ]
+    shapes += [{"action": {"type": "Action.Execute", "verb": v, "data": {}}} for v in [["x"], 42, {"a": 1}]]
+    shapes += ODD_VALUES  # value itself not an object
+    for value in shapes:
+        status, said = await answer_of(bot, invoke_with(value))
+        assert status == 200, value
+        assert UNKNOWN in said, (value, said)
+        assert "Något gick fel" not in said, value
+
+
+async def test_a_submit_whose_value_is_not_an_object_is_an_unknown_button(bot):
+    for value in ODD_VALUES:
+        activity = acts.submit({}, SOCIAL, acts.personal(SOCIAL), "")
+        activity["value"] = value
+        status, said = await answer_of(bot, activity)
+        assert status == 200, value
+        assert UNKNOWN in said, (value, said)
+        assert "Något gick fel" not in said, value
+
+
+async def test_a_submit_whose_verb_is_not_text_is_an_unknown_button(bot):
+    for verb in (["reminder.action"], 42, {"x": 1}, None):
+        activity = acts.submit({"verb": verb, "nonce": "n"}, SOCIAL, acts.personal(SOCIAL), "")
+        status, said = await answer_of(bot, activity)
+        assert status == 200, verb
+        assert UNKNOWN in said, (verb, said)
