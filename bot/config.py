@@ -13,6 +13,11 @@ from zoneinfo import ZoneInfo
 
 BOTFRAMEWORK_OPENID = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 TOKEN_AUTHORITY = "https://login.microsoftonline.com"
+# Hosts the Bot Framework (public cloud) names as serviceUrl: the only ones that get the bot's token.
+# An entry matches that host and its subdomains (on a dot boundary); ``*.example`` only subdomains.
+SERVICE_URL_HOSTS = ("smba.trafficmanager.net", "*.botframework.com")
+# Managed identity (MicrosoftAppType=UserAssignedMSI): the Azure Instance Metadata Service token endpoint.
+IMDS_TOKEN_URL = "http://169.254.169.254/metadata/identity/oauth2/token"
 
 
 # Where Teams may ask the bot to upload a file the user accepted: the tenant's OneDrive (SharePoint).
@@ -27,6 +32,12 @@ def _upload_hosts(raw: str) -> tuple[str, ...]:
 
 def default_database_url() -> str:
     return f"sqlite+aiosqlite:///{Path('var/sspf.db').resolve()}"
+
+
+def _hosts(raw: str) -> tuple[str, ...]:
+    """``SSPF_SERVICE_URL_HOSTS``: comma separated; empty or unset means the public cloud's hosts."""
+    hosts = tuple(h.strip().lower() for h in raw.split(",") if h.strip())
+    return hosts or SERVICE_URL_HOSTS
 
 
 def _coordinators(raw: str) -> tuple[tuple[str, str], ...]:
@@ -65,7 +76,17 @@ class Settings:
     reply_sweep_s: float = 5.0  # how often a replica sends replies owed by failed or crashed turns
     documents: str = ""  # teams (file consent upload) | disk; default: disk in local mode, else teams
     housekeeping_hours: float = 6.0
-    allowed_service_url_hosts: tuple[str, ...] = ()
+    # Outbound: the bot's bearer token goes only to serviceUrls on these hosts (bot/connector.py).
+    allowed_service_url_hosts: tuple[str, ...] = SERVICE_URL_HOSTS
+    # Inbound token check (bot/auth.py): one OpenID + JWKS fetch may take this long in total; the
+    # signing keys are refreshed after key_cache_s (the last good set is kept while a refresh fails).
+    key_fetch_timeout_s: float = 5.0
+    key_cache_s: float = 24 * 3600.0
+    # UserAssignedMSI: token endpoint (IMDS by default; App Service / Container Apps set
+    # IDENTITY_ENDPOINT + IDENTITY_HEADER, which take precedence).
+    msi_endpoint: str = IMDS_TOKEN_URL
+    identity_endpoint: str = ""
+    identity_header: str = ""
     # Follow-up reminders (bot/reminders/): the dispatcher's wake-ups can be switched off for tests and
     # benchmarks that drive it themselves; the rows wait in the database either way.
     reminders: bool = True
@@ -122,6 +143,11 @@ class Settings:
             reply_sweep_s=float(env.get("SSPF_REPLY_SWEEP_S", "5")),
             documents=env.get("SSPF_DOCUMENTS", ""),
             housekeeping_hours=float(env.get("SSPF_HOUSEKEEPING_HOURS", "6")),
+            allowed_service_url_hosts=_hosts(env.get("SSPF_SERVICE_URL_HOSTS", "")),
+            key_fetch_timeout_s=float(env.get("SSPF_KEY_FETCH_TIMEOUT_S", "5")),
+            msi_endpoint=env.get("SSPF_MSI_ENDPOINT") or IMDS_TOKEN_URL,
+            identity_endpoint=env.get("IDENTITY_ENDPOINT", ""),
+            identity_header=env.get("IDENTITY_HEADER", ""),
             reminders=env.get("SSPF_REMINDERS", "on").strip().lower() not in ("off", "0", "false", "no"),
             reminder_interval_s=float(env.get("SSPF_REMINDER_INTERVAL_S", "60")),
             reminder_lease_s=float(env.get("SSPF_REMINDER_LEASE_S", "300")),

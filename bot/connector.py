@@ -5,6 +5,11 @@ thread pool (~65 replies/s here); it also does not retry 429 and swallows proact
 client keeps one connection pool, retries what Teams says to retry (429 honouring Retry-After, 412,
 502, 503, 504; jittered exponential backoff) and reports every failure to the caller, so a reminder
 is marked sent only when the connector answered 2xx.
+
+The bot's bearer token goes only to Bot Framework hosts (``Settings.allowed_service_url_hosts``,
+``SSPF_SERVICE_URL_HOSTS``): a serviceUrl anywhere else is refused before anything is sent
+(``ServiceUrlRefused``, a permanent ``ConnectorError``). Only a client built without a host list (local
+mode, whose token provider sends no token) talks to any host.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+from yarl import URL
 
+from bot.config import SERVICE_URL_HOSTS
 from bot.wire import dumps, loads
 
 log = logging.getLogger(__name__)
@@ -38,6 +45,49 @@ class ConnectorError(Exception):
     def permanent(self) -> bool:
         """403/404: the app was removed or the user/conversation is gone; retrying will not help."""
         return self.status in (400, 401, 403, 404, 410, 413)
+
+
+class ServiceUrlRefused(ConnectorError):
+    """The serviceUrl's host is not a Bot Framework host we trust with our token: nothing was sent."""
+
+    def __init__(self, host: str) -> None:
+        Exception.__init__(
+            self, f"serviceUrl host {host!r} is not an allowed Bot Framework host; nothing sent"
+        )
+        self.status = 0
+        self.body = ""
+        self.host = host
+
+    @property
+    def permanent(self) -> bool:
+        return True
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def _pattern_matches(host: str, pattern: str) -> bool:
+    pattern = pattern.strip().lower().rstrip(".")
+    if pattern.startswith("*."):  # subdomains only
+        suffix = pattern[1:]
+        return len(suffix) > 1 and host.endswith(suffix) and len(host) > len(suffix)
+    if not pattern or "*" in pattern:
+        return False  # no bare or inner wildcards: "*" must never mean "any host"
+    return host == pattern or host.endswith("." + pattern)
+
+
+def host_allowed(url: URL, patterns: tuple[str, ...] | list[str]) -> bool:
+    """True when ``url`` is https (or http on loopback) to a host matching one of ``patterns``.
+
+    A pattern matches that host and its subdomains on a dot boundary (``smba.trafficmanager.net`` does
+    not match ``evilsmba.trafficmanager.net``); ``*.example.com`` matches only subdomains.
+    """
+    host = (url.host or "").lower().rstrip(".")
+    if not host or not url.is_absolute():
+        return False
+    if url.scheme != "https" and not (url.scheme == "http" and host in LOOPBACK_HOSTS):
+        return False
+    return any(_pattern_matches(host, p) for p in patterns)
 
 
 @dataclass
@@ -72,8 +122,11 @@ class ConnectorClient:
         *,
         retry: RetryPolicy | None = None,
         timeout: float = 15.0,
+        allowed_hosts: tuple[str, ...] | None = SERVICE_URL_HOSTS,
     ) -> None:
+        """``allowed_hosts=None``: any host (local mode only: a token is then never sent)."""
         self._token = token_provider
+        self._allowed_hosts = allowed_hosts
         self._retry = retry or RetryPolicy()
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
@@ -92,13 +145,40 @@ class ConnectorClient:
         if self._session is not None:
             await self._session.close()
 
+    def _target(self, url: str) -> URL:
+        """The URL to call, parsed once (the same object is handed to aiohttp), host checked."""
+        try:
+            target = URL(url)
+            host = target.host or ""
+        except (ValueError, TypeError):
+            target, host = None, "?"
+        if self._allowed_hosts is None and target is not None:
+            return target
+        if target is None or not host_allowed(target, self._allowed_hosts or ()):
+            log.warning(
+                "refused to send to serviceUrl host %r: not an allowed Bot Framework host "
+                "(SSPF_SERVICE_URL_HOSTS); nothing was sent",
+                host,
+            )
+            raise ServiceUrlRefused(host)
+        return target
+
     async def request(self, method: str, url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        token = await self._token()
+        target = self._target(url)
+        try:
+            token = await self._token()
+        except Exception as exc:  # token endpoint down or refusing: transient for the caller, like a 5xx
+            raise ConnectorError(599, f"could not get the bot's token: {exc!r}", str(target)) from exc
+        if token and self._allowed_hosts is None:  # a token with no host list: never send it blindly
+            log.warning("refused to send the bot's token without a service-URL host list")
+            raise ServiceUrlRefused(target.host or "?")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         attempt = 0
         while True:
             try:
-                async with self.session.request(method, url, json=body, headers=headers) as resp:
+                async with self.session.request(
+                    method, target, json=body, headers=headers, allow_redirects=False
+                ) as resp:
                     text = await resp.text()
                     if resp.status < 300:
                         return _loads(text) if text else {}

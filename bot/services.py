@@ -40,7 +40,9 @@ class Services:
     def build(cls, settings: Settings, *, retry: RetryPolicy | None = None) -> Services:
         db = Database(settings.database_url, pool_size=settings.db_pool_size)
         tokens = AppTokenProvider(settings)
-        connector = ConnectorClient(tokens, retry=retry)
+        # The bot's token goes only to the Bot Framework's hosts; local mode sends none, so any host.
+        hosts = None if settings.local_mode else settings.allowed_service_url_hosts
+        connector = ConnectorClient(tokens, retry=retry, allowed_hosts=hosts)
         adapter = FastAdapter(connector, app_id=settings.app_id)
         return cls(settings, db, connector, adapter, TokenValidator(settings), tokens, DialogHost(db))
 
@@ -54,6 +56,7 @@ class Services:
             )
         else:
             log.info("authenticated mode for app id %s", self.settings.app_id)
+            self.validator.warm()  # load the signing keys in the background (readiness waits for them)
 
     async def seed_coordinators(self) -> None:
         """Coordinators named in ``SSPF_COORDINATORS`` exist in the table (others may be added there)."""
