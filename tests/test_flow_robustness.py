@@ -403,3 +403,56 @@ async def test_a_submit_whose_verb_is_not_text_is_an_unknown_button(bot):
         status, said = await answer_of(bot, activity)
         assert status == 200, verb
         assert UNKNOWN in said, (verb, said)
+
+
+# --- b (continued). free text on the team and booking forms ---------------------------------------
+
+
+async def test_an_overlong_email_on_the_team_form_is_refused_not_an_error(bot):
+    from store.models import CaseContact, CaseMember
+    from tests.case_steps import register_case, team_form
+
+    _code, case_id, _ = await register_case(bot)
+    long_email = "a" * 390 + "@kommun.example"  # looks like an address, longer than the column
+    form = await team_form(bot, case_id)
+    member = await bot.press(
+        COORDINATOR,
+        acts.personal(COORDINATOR),
+        find_action(form, "Lägg till yrkesperson"),
+        {"agency": "polis", "aad_id": POLICE.aad, "member_name": POLICE.name, "member_email": long_email},
+    )
+    assert "E-postadressen ser inte rätt ut." in card_text(member.card)
+    assert input_values(member.card)["member_name"] == POLICE.name  # the other entries are kept
+    contact = await bot.press(
+        COORDINATOR,
+        acts.personal(COORDINATOR),
+        find_action(form, "Lägg till kontakt"),
+        {"contact_kind": "guardian", "contact_name": "Vårdnadshavare Tre", "contact_email": long_email},
+    )
+    assert "E-postadressen ser inte rätt ut." in card_text(contact.card)
+    async with bot.services.db.session() as s:
+        assert not list(await s.scalars(select(CaseMember).where(CaseMember.aad_object_id == POLICE.aad)))
+        assert not list(await s.scalars(select(CaseContact).where(CaseContact.name == "Vårdnadshavare Tre")))
+
+
+async def test_a_200_kb_entry_is_not_echoed_onto_the_team_or_booking_form(bot):
+    from tests.booking_support import open_form, press
+    from tests.case_steps import register_case, team_form
+
+    huge = "x" * 200_000
+    _code, case_id, _ = await register_case(bot)
+    form = await team_form(bot, case_id)
+    team = await bot.press(
+        COORDINATOR,
+        acts.personal(COORDINATOR),
+        find_action(form, "Lägg till yrkesperson"),
+        {"agency": "", "aad_id": POLICE.aad, "member_name": POLICE.name, "member_email": huge},
+    )
+    assert "Något behöver rättas" in card_text(team.card)
+    assert len(json.dumps(team.card).encode()) < 28_000
+    assert input_values(team.card)["member_name"] == POLICE.name
+
+    booking = await open_form(bot)
+    reply = await press(bot, booking, "Boka", guest_emails=huge, date="2099-13-01")
+    assert len(json.dumps(reply.card).encode()) < 28_000
+    assert huge[:2000] not in json.dumps(reply.card)

@@ -112,8 +112,13 @@ async def _context(turn: Turn, case_id: str | None) -> FormContext:
     return FormContext(cases, case, team, guests, denied)
 
 
+VALUE_MAX = 1000  # the longest input of the form (guest_emails); the people pickers hold ids
+
+
 def _values(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: data[k] for k in FORM_FIELDS if k in data and data[k] is not None}
+    """The form's entries to put back on a re-rendered form: text only, and never longer than the
+    form's own inputs allow (a forged 200 KB value would make a card Teams refuses to show)."""
+    return {k: data[k] for k in FORM_FIELDS if isinstance(data.get(k), str) and len(data[k]) <= VALUE_MAX}
 
 
 def _form_view(

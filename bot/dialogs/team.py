@@ -36,6 +36,8 @@ from store.queries.consent import GUARDIAN, YOUTH
 MEMBER_FIELDS = ("agency", "person", "aad_id", "member_name", "member_email")
 CONTACT_FIELDS = ("contact_kind", "contact_name", "contact_email", "contact_phone")
 NAME_MAX = 200
+EMAIL_MAX = 320  # the e-mail columns' size (and the card's maxLength); longer failed on PostgreSQL
+KEPT_MAX = 400  # an entry longer than any input of the form allows is not put back on it
 KNOWN_PEOPLE_LIMIT = 25
 
 _AAD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@\-]{0,63}$")
@@ -87,6 +89,12 @@ async def team(turn: Turn) -> None:
     await show_form(turn, case)
 
 
+def _keepable(values: dict[str, Any]) -> dict[str, Any]:
+    """Entries to put back on the form: text no longer than the form's inputs allow (a forged 200 KB
+    value would make a card Teams refuses to show); the refusal under the field says what to fix."""
+    return {k: v for k, v in values.items() if isinstance(v, str) and len(v) <= KEPT_MAX}
+
+
 def _text(turn: Turn, name: str) -> str:
     value = turn.data.get(name)
     return " ".join(str(value).split()) if isinstance(value, str | int) else ""
@@ -130,7 +138,7 @@ async def add_professional(turn: Turn) -> None:
     # Where no directory answers (local runs without Graph), the e-mail typed here is what the booking
     # flow invites; with Graph, the address is looked up from the Entra id when a meeting is booked.
     email = _text(turn, "member_email").replace(" ", "") or None
-    if email and not _EMAIL.match(email):
+    if email and (len(email) > EMAIL_MAX or not _EMAIL.match(email)):
         errors["member_email"] = Refusal("team.email_invalid")
     if not errors and not name:
         name = await _name_of(turn, aad_id) or ""
@@ -147,6 +155,7 @@ async def add_professional(turn: Turn) -> None:
             if k not in errors or errors[k].key != "privacy.personnummer_refused"
         }
         kept.update({k: turn.data.get(k) for k in CONTACT_FIELDS})
+        kept = _keepable(kept)
         await show_form(turn, case, kept, texts_of(turn, errors))
         return
 
@@ -190,7 +199,7 @@ async def add_external(turn: Turn) -> None:
     elif len(name) > NAME_MAX:
         errors["contact_name"] = Refusal("team.contact_name_too_long", {"max_length": NAME_MAX})
     email = _text(turn, "contact_email").replace(" ", "") or None
-    if email and not _EMAIL.match(email):
+    if email and (len(email) > EMAIL_MAX or not _EMAIL.match(email)):
         errors["contact_email"] = Refusal("team.email_invalid")
     phone = _text(turn, "contact_phone") or None
     if phone and not _PHONE.match(phone):
@@ -207,6 +216,7 @@ async def add_external(turn: Turn) -> None:
         turn.case_audit = "read"
         kept = {k: turn.data.get(k) for k in CONTACT_FIELDS if k not in tainted}
         kept.update({k: turn.data.get(k) for k in MEMBER_FIELDS})
+        kept = _keepable(kept)
         await show_form(turn, case, kept, texts_of(turn, errors))
         return
 
