@@ -14,9 +14,12 @@ Why these choices:
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -50,6 +53,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 GLOBAL_GRAPH = "https://graph.microsoft.com/v1.0"
+DEFAULT_MANIFEST = Path(__file__).resolve().parents[1] / "appPackage" / "manifest.json"
+FALLBACK_RSC = (("OnlineMeeting.ReadBasic.Chat", "application"),)
 
 # Windows time-zone names Exchange uses, for the zones we meet in practice.
 IANA_TO_WINDOWS = {
@@ -88,10 +93,14 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
         "An administrator must grant the application permission User.Read.All (or User.ReadBasic.All) so "
         "the bot can search the directory.",
     ),
+    # The manifest asks for the resource-specific permission OnlineMeeting.ReadBasic.Chat, and Learn ("Add app
+    # to chat") says the …SelfForChat.All / …ForChat.All permissions cannot install such an app: only the
+    # …AndConsent… ones can, with a consentedPermissionSet in the body.
     "install_chat": (
-        "TeamsAppInstallation.ReadWriteSelfForChat.All",
-        "An administrator must grant TeamsAppInstallation.ReadWriteSelfForChat.All and allow the app in "
-        "Teams admin center (app permission policy) so the bot can add itself to meeting chats.",
+        "TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All",
+        "An administrator must grant TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All (admin consent "
+        "in Entra ID; TeamsAppInstallation.ReadWriteSelfForChat.All is not enough for an app with "
+        "resource-specific permissions) and allow the app in Teams admin center (app permission policy).",
     ),
     "install_user": (
         "TeamsAppInstallation.ReadWriteSelfForUser.All",
@@ -101,6 +110,22 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
 }
 RETRYABLE = {429, 503, 504}
 EVENT_NOT_FOUND_CODES = {"ErrorItemNotFound", "ErrorInvalidIdMalformed"}
+
+
+def manifest_rsc_permissions(path: str | os.PathLike[str] | None = None) -> list[tuple[str, str]]:
+    """The resource-specific permissions the Teams manifest asks for, as (name, "application"|"delegated").
+
+    ``path`` defaults to ``$SSPF_TEAMS_MANIFEST`` or the repository's ``appPackage/manifest.json``. The chat
+    install must consent to exactly these; if the manifest cannot be read we fall back to the one the app
+    has always asked for (and say so in the log)."""
+    manifest = Path(path or os.environ.get("SSPF_TEAMS_MANIFEST") or DEFAULT_MANIFEST)
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.warning("Teams manifest %s not readable (%s): consenting to %s", manifest, exc, FALLBACK_RSC)
+        return list(FALLBACK_RSC)
+    rsc = ((data.get("authorization") or {}).get("permissions") or {}).get("resourceSpecific") or []
+    return [(str(p["name"]), str(p.get("type", "Application")).lower()) for p in rsc if p.get("name")]
 
 
 def _parse_retry_after(headers: Any) -> float | None:
@@ -152,9 +177,13 @@ class GraphCalendar:
         organizer_id: str | None = None,
         teams_app_catalog_id: str | None = None,
         bind_base_url: str = GLOBAL_GRAPH,
+        rsc_permissions: list[tuple[str, str]] | None = None,
     ) -> None:
-        """``bind_base_url`` prefixes ``teamsApp@odata.bind``; it must be a Graph URL even in tests."""
+        """``bind_base_url`` prefixes ``teamsApp@odata.bind``; it must be a Graph URL even in tests.
+        ``rsc_permissions`` are the manifest's resource-specific permissions as (name, "application" |
+        "delegated"), consented to when the bot installs itself in a chat (default: from the manifest)."""
         self._client = client
+        self._rsc = rsc_permissions if rsc_permissions is not None else manifest_rsc_permissions()
         self._organizer_id = organizer_id
         self._app_id = teams_app_catalog_id
         self._bind_base = bind_base_url.rstrip("/")
@@ -521,18 +550,37 @@ class GraphCalendar:
             id=u.id or user_id, display_name=u.display_name or "", mail=u.mail or u.user_principal_name
         )
 
-    def _installation(self) -> Any:
+    def _installation(self, *, consent: bool = False) -> Any:
         from msgraph.generated.models.teams_app_installation import TeamsAppInstallation
+        from msgraph.generated.models.teams_app_permission_set import TeamsAppPermissionSet
+        from msgraph.generated.models.teams_app_resource_specific_permission import (
+            TeamsAppResourceSpecificPermission,
+        )
+        from msgraph.generated.models.teams_app_resource_specific_permission_type import (
+            TeamsAppResourceSpecificPermissionType,
+        )
 
         if not self._app_id:
             raise GraphError("TEAMS_APP_CATALOG_ID is not set: cannot install the bot via Graph")
-        return TeamsAppInstallation(
+        installation = TeamsAppInstallation(
             additional_data={"teamsApp@odata.bind": f"{self._bind_base}/appCatalogs/teamsApps/{self._app_id}"}
         )
+        if consent and self._rsc:
+            installation.consented_permission_set = TeamsAppPermissionSet(
+                resource_specific_permissions=[
+                    TeamsAppResourceSpecificPermission(
+                        permission_value=name, permission_type=TeamsAppResourceSpecificPermissionType(kind)
+                    )
+                    for name, kind in self._rsc
+                ]
+            )
+        return installation
 
     async def install_bot_in_chat(self, chat_id: str) -> None:
-        """Add the app to a chat; 409 (already installed) is success."""
-        body = self._installation()
+        """Add the app to a chat, consenting to the manifest's resource-specific permissions (Learn: "Add app
+        to chat", example 2; needs TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All); 409 (already
+        installed) is success."""
+        body = self._installation(consent=True)
         try:
             await self._call(
                 lambda: self._client.chats.by_chat_id(chat_id).installed_apps.post(body), kind="install_chat"

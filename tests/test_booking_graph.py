@@ -33,7 +33,7 @@ from tests.conftest import COORDINATOR, POLICE, PRINCIPAL, SOCIAL, YOUTH_WORKER
 from tests.harness import activities as acts
 from tests.harness.bot_runner import RunningBot, card_text, find_action, input_values, local_settings
 from tests.harness.connector import LoopbackConnector
-from tests.harness.graph_fixtures import TEAMS_APP_ID, make_graph_backend
+from tests.harness.graph_fixtures import TEAMS_APP_ID, assert_within_contract, make_graph_backend
 from tests.harness.graph_server import DirectoryUser, GraphServer
 from tests.harness.seed_booking import CHILD_NAME, GUARDIAN_NAMES, seed_case
 
@@ -55,6 +55,7 @@ async def graph_server() -> AsyncIterator[GraphServer]:
     await server.start()
     yield server
     await server.stop()
+    assert_within_contract(server)
 
 
 async def _bot(database_url: str, connector: LoopbackConnector, tmp_path: Path, server: GraphServer, **kw):
@@ -471,3 +472,37 @@ async def test_a_slow_graph_does_not_keep_teams_waiting(database_url, connector,
     finally:
         await bot.stop()
         await close_graph_client(backend.client)
+
+
+# --- issue 14: Graph as it really behaves -----------------------------------------------------------------
+
+
+async def _book_individual(bot, case=None, **kw):
+    case = case or await consented_case(bot)
+    form = await open_form(bot, text=f"boka möte {case.code}")
+    values = {"date": meeting_day().isoformat(), "start": "09:00", "end": "10:00", **kw}
+    return case, await press(bot, form, "Boka", **values)
+
+
+async def test_chat_install_with_the_old_permission_tells_the_admin_the_consent_one(gbot, graph_server):
+    """A tenant that granted TeamsAppInstallation.ReadWriteSelfForChat.All (what the setup page used to say):
+    Graph refuses to install an app with resource-specific permissions. The meeting stays booked, and the
+    coordinator is told the permission the admin must grant — not the one already granted."""
+    graph_server.granted -= {"TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All"}
+    graph_server.granted |= {"TeamsAppInstallation.ReadWriteSelfForChat.All"}
+    case, reply = await _book_individual(gbot)
+    text = card_text(reply.card)
+    assert "Bokat" in text
+    assert "kunde inte läggas till i mötets chatt" in text
+    assert "TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All" in text
+    assert "ReadWriteSelfForChat.All" not in text.replace("ReadWriteAndConsentSelfForChat.All", "")
+    [event] = graph_server.live_events()
+    assert TEAMS_APP_ID not in graph_server.chat_apps[event["_thread"]]
+    # with the right permission granted the same booking installs the bot with the RSC consent
+    graph_server.granted |= {"TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All"}
+    _, again = await _book_individual(gbot, case, start="13:00", end="14:00")
+    assert "kunde inte läggas till" not in card_text(again.card)
+    [install] = [r for r in graph_server.requests_to("POST", r"^/chats/.+/installedApps$") if r.status == 201]
+    assert install.body["consentedPermissionSet"]["resourceSpecificPermissions"] == [
+        {"permissionValue": "OnlineMeeting.ReadBasic.Chat", "permissionType": "application"}
+    ]

@@ -245,10 +245,52 @@ async def test_install_bot_is_idempotent(graph_server, graph_backend):
     statuses = [r.status for r in graph_server.requests_to("POST", r"installedApps$")]
     assert statuses == [201, 409, 201, 409]
     [first] = graph_server.requests_to("POST", r"/chats/.+/installedApps$")[:1]
+    # Learn "Add app to chat", example 2: consent to the manifest's resource-specific permissions
     assert first.body == {
-        "teamsApp@odata.bind": "https://graph.microsoft.com/v1.0/appCatalogs/teamsApps/catalog-app-1"
+        "teamsApp@odata.bind": "https://graph.microsoft.com/v1.0/appCatalogs/teamsApps/catalog-app-1",
+        "consentedPermissionSet": {
+            "resourceSpecificPermissions": [
+                {"permissionValue": "OnlineMeeting.ReadBasic.Chat", "permissionType": "application"}
+            ]
+        },
     }
     assert graph_server.chat_apps[booked.online_meeting_chat_id] == {"catalog-app-1"}
+
+
+async def test_chat_install_without_the_consent_permission_names_the_one_to_grant(
+    graph_server, graph_backend
+):
+    """The tenant granted what GRAPH_SETUP.md used to ask for (…ReadWriteSelfForChat.All): Graph refuses an
+    app with resource-specific permissions, and the error names the consent permission, not the granted."""
+    graph_server.granted -= {"TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All"}
+    graph_server.granted |= {"TeamsAppInstallation.ReadWriteSelfForChat.All"}
+    booked = await graph_backend.create_meeting(request("tx-rsc"))
+    with pytest.raises(GraphPermissionError) as info:
+        await graph_backend.install_bot_in_chat(booked.online_meeting_chat_id)
+    assert info.value.permission == "TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All"
+    assert "catalog-app-1" not in graph_server.chat_apps[booked.online_meeting_chat_id]
+
+
+async def test_local_graph_refuses_an_rsc_chat_install_like_graph(graph_server):
+    """The server itself: 403 without the consent permission, and 403 without consentedPermissionSet."""
+    import httpx
+
+    bind = {"teamsApp@odata.bind": "https://graph.microsoft.com/v1.0/appCatalogs/teamsApps/catalog-app-1"}
+    consent = {
+        "consentedPermissionSet": {
+            "resourceSpecificPermissions": [
+                {"permissionValue": "OnlineMeeting.ReadBasic.Chat", "permissionType": "application"}
+            ]
+        }
+    }
+    url = f"{graph_server.base_url}/chats/19:meeting_x@thread.v2/installedApps"
+    headers = {"Authorization": "Bearer stub-token-for-local-graph"}
+    async with httpx.AsyncClient() as http:
+        assert (await http.post(url, json=bind, headers=headers)).status_code == 403
+        graph_server.granted = {"TeamsAppInstallation.ReadWriteSelfForChat.All"}
+        assert (await http.post(url, json={**bind, **consent}, headers=headers)).status_code == 403
+        graph_server.granted = {"TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All"}
+        assert (await http.post(url, json={**bind, **consent}, headers=headers)).status_code == 201
 
 
 async def test_install_for_unknown_user(graph_backend):

@@ -86,6 +86,14 @@ async def graph_server() -> AsyncIterator[GraphServer]:
         yield server
     finally:
         await server.stop()
+    assert_within_contract(server)
+
+
+def assert_within_contract(server: GraphServer) -> None:
+    """Fail the test if any request it made lies outside Microsoft's Graph v1.0 contract."""
+    assert server.contract_violations == [], "requests outside Graph v1.0's contract:\n" + "\n".join(
+        server.contract_violations
+    )
 
 
 @pytest.fixture

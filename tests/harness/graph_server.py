@@ -4,6 +4,48 @@ Why: the real msgraph-sdk (its middleware, retries, serialisation) must be exerc
 answers like Graph — including the unpleasant parts: 429 with Retry-After, 503, 403, slow answers — and that
 is strict about what we send (transactionId, Teams meeting fields, recurrence shape). Every request is
 recorded for assertions. Only the endpoints the bot uses are implemented, under ``/v1.0``.
+
+Microsoft's contract, not our idea of it: every request is first checked by ``tests.harness.graph_contract``
+against Graph's v1.0 metadata and permission map (``/work/shared/graph-metadata``): path and method exist,
+body properties and enum values exist on the type, and the call is allowed app-only. A request outside the
+contract is answered 400 and recorded in ``contract_violations``; the fixtures fail the test on any.
+The server then grants exactly the application permissions ``docs/GRAPH_SETUP.md`` tells the administrator
+to grant (``granted``; tests withhold some) and answers 403 as Graph does when none of the permissions
+allowing a call is granted.
+
+Behaviour modelled on what real Graph does (source in brackets):
+- creates deduplicated by ``transactionId`` per mailbox (Learn: event resource, transactionId);
+- a mailbox whose calendar does not allow Teams meetings (``teams_disabled_for``) gets 201 with
+  ``isOnlineMeeting: false`` and no ``onlineMeeting`` (Learn: calendar.allowedOnlineMeetingProviders;
+  ENGINEERING.md "Real Microsoft");
+- join URLs in both forms: classic ``/l/meetup-join/19%3ameeting_…`` and short ``/meet/<id>?p=…``
+  (``join_url_style``); ``GET /users/{id}/onlineMeetings?$filter=JoinWebUrl eq '…'`` returns the meeting with
+  ``chatInfo.threadId`` and needs a Teams application access policy for the organizer
+  (``access_policy_users``; None = a policy covering everyone) (Learn: Get onlineMeeting, example 2;
+  "Allow applications to access online meetings on behalf of a user");
+- chat install of an app whose manifest asks for resource-specific consent (``rsc_permissions``, read from
+  appPackage/manifest.json) is 403 without ``TeamsAppInstallation.ReadWriteAndConsent(Self)ForChat.All`` and
+  without a ``consentedPermissionSet`` matching the manifest (Learn: Add app to chat, note and example 2);
+- ``$filter`` on ``singleValueExtendedProperties/Any(ep: ep/id eq '…' and ep/value eq '…')`` for events
+  (Learn: Get singleValueLegacyExtendedProperty, example 2);
+- getSchedule lists each occurrence of a weekly series in the window, on the series' dates at the master's
+  local time of day (Exchange derives occurrences from the recurrence, not from the master's start);
+- throttling answers 429 with Retry-After and a code of the real kind (``ApplicationThrottled`` is
+  available via ``fail_next(code=…)``).
+
+NOT modelled (keep this list current):
+- ``$filter`` beyond the few shapes above (users: startswith/eq; events: one extended property;
+  onlineMeetings: JoinWebUrl eq); ``$orderby``, ``$expand``, paging (``@odata.nextLink``), ``$count``;
+- recurrence other than weekly in getSchedule; exceptions/cancelled occurrences; ``instances``;
+- what Graph does with a repeated transactionId after some time (undocumented: here forever);
+- the invitations and cancellations Exchange e-mails to attendees (``requests``/``events`` show the calls);
+- Exchange application access policies / RBAC for Applications on mailboxes (only the Teams online-meeting
+  access policy is modelled), the Teams app permission policy, licences, the app catalog lookup;
+- lobby, recording and other onlineMeeting settings (no PATCH /onlineMeetings);
+- token validation: any ``Bearer`` token of some length is accepted; tokens carry no roles — the granted
+  permissions are a property of the server;
+- per-mailbox concurrency limits and the 10,000 requests / 10 min budget (only injected faults);
+- eventual consistency (a created event is visible to every read at once).
 """
 
 from __future__ import annotations
@@ -22,11 +64,32 @@ from urllib.parse import quote
 from aiohttp import web
 from multidict import CIMultiDict
 
+from tests.harness.graph_contract import ContractViolation, contract, implied, permissions_in_setup_doc
+
 BODY: web.RequestKey[Any] = web.RequestKey("graph_body", Any)
 OWA = "https://outlook.office365.com/owa/"
 ALLOWED_TIME_ZONES = {"UTC", "W. Europe Standard Time", "Europe/Stockholm"}
 WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 RESPONSES = {"none", "organizer", "tentativelyAccepted", "accepted", "declined", "notResponded"}
+CHAT_CONSENT_PERMISSIONS = {
+    "TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All",
+    "TeamsAppInstallation.ReadWriteAndConsentForChat.All",
+}
+WEEKDAY_INDEX = {
+    d: i for i, d in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
+}
+
+
+def manifest_rsc_permissions() -> list[dict[str, str]]:
+    """The Application RSC permissions appPackage/manifest.json asks for, as Graph's
+    teamsAppResourceSpecificPermission objects."""
+    from pathlib import Path
+
+    manifest = json.loads(
+        (Path(__file__).resolve().parents[2] / "appPackage" / "manifest.json").read_text(encoding="utf-8")
+    )
+    rsc = ((manifest.get("authorization") or {}).get("permissions") or {}).get("resourceSpecific") or []
+    return [{"permissionValue": p["name"], "permissionType": p["type"].lower()} for p in rsc]
 
 
 @dataclass
@@ -135,10 +198,23 @@ class GraphServer:
     """In-memory Graph. Start with ``await server.start()``; ``server.base_url`` ends in ``/v1.0``."""
 
     def __init__(
-        self, users: list[DirectoryUser] | None = None, *, teams_app_id: str = "catalog-app-1"
+        self,
+        users: list[DirectoryUser] | None = None,
+        *,
+        teams_app_id: str = "catalog-app-1",
+        granted: set[str] | None = None,
+        rsc_permissions: list[dict[str, str]] | None = None,
     ) -> None:
         self.users: list[DirectoryUser] = list(users or [])
         self.teams_app_id = teams_app_id
+        # Application permissions with admin consent: by default exactly what docs/GRAPH_SETUP.md asks for.
+        self.granted: set[str] = set(permissions_in_setup_doc() if granted is None else granted)
+        self.rsc_permissions = manifest_rsc_permissions() if rsc_permissions is None else rsc_permissions
+        self.join_url_style = "classic"  # or "short": https://teams.microsoft.com/meet/<id>?p=<passcode>
+        self.teams_disabled_for: set[str] = set()  # mailbox ids whose calendar allows no Teams meetings
+        self.access_policy_users: set[str] | None = None  # Teams app access policy; None = everyone
+        self.online_meetings: dict[str, dict[str, Any]] = {}
+        self.contract_violations: list[str] = []
         self.events: dict[str, dict[str, Any]] = {}  # event id -> stored event JSON (+ private keys)
         self.transactions: dict[tuple[str, str], str] = {}  # (mailbox id, transactionId) -> event id
         self.chat_apps: dict[str, set[str]] = {}
@@ -154,6 +230,8 @@ class GraphServer:
         app = web.Application(middlewares=[self._middleware])
         r = app.router
         r.add_post("/v1.0/users/{user}/events", self._create_event)
+        r.add_get("/v1.0/users/{user}/events", self._list_events)
+        r.add_get("/v1.0/users/{user}/onlineMeetings", self._list_online_meetings)
         r.add_get("/v1.0/users/{user}/events/{event}", self._get_event)
         r.add_patch("/v1.0/users/{user}/events/{event}", self._patch_event)
         r.add_delete("/v1.0/users/{user}/events/{event}", self._delete_event)
@@ -238,6 +316,12 @@ class GraphServer:
         rec = RecordedRequest(request.method, path, dict(request.query), CIMultiDict(request.headers), body)
         self.requests.append(rec)
         request[BODY] = body
+        try:
+            checked = contract().check(request.method, path, dict(request.query), body)
+        except ContractViolation as exc:
+            self.contract_violations.append(str(exc))
+            rec.status = 400
+            return _error(400, "BadRequest", f"Outside Graph v1.0's contract: {exc}")
         fault = self._take_fault(request.method, path)
         if fault is not None and fault.status is not None:
             if fault.delay:
@@ -262,6 +346,9 @@ class GraphServer:
         if not auth.startswith("Bearer ") or len(auth) < 10:
             rec.status = 401
             return _error(401, "InvalidAuthenticationToken", "Access token is empty.")
+        if not implied(self.granted) & checked.permissions:
+            rec.status = 403
+            return self._forbidden(checked.template)
         try:
             response = await handler(request)
         except ValidationError as exc:
@@ -271,6 +358,22 @@ class GraphServer:
             await asyncio.sleep(fault.delay)  # processed, but the answer comes late
         rec.status = response.status
         return response
+
+    @staticmethod
+    def _forbidden(template: str) -> web.Response:
+        """Graph's 403 for a missing application permission, with the code the service behind it uses."""
+        if template.startswith("/users/{id}/events") or template.startswith("/users/{id}/calendar"):
+            return _error(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+        if template in ("/users", "/users/{id}"):
+            return _error(
+                403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+            )
+        return _error(
+            403,
+            "Forbidden",
+            "Missing role permissions on the request. API requires one of the "
+            "application permissions listed in its documentation.",
+        )
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
         for f in self._faults:
@@ -393,7 +496,15 @@ class GraphServer:
             + "@thread.v2"
         )
         context = quote(json.dumps({"Tid": "tenant-0000", "Oid": user.id}, separators=(",", ":")), safe="")
-        join_url = f"https://teams.microsoft.com/l/meetup-join/{quote(thread, safe='')}/0?context={context}"
+        if self.join_url_style == "short":
+            join_url = (
+                f"https://teams.microsoft.com/meet/{uuid.uuid4().int % 10**14:014d}?p={uuid.uuid4().hex[:16]}"
+            )
+        else:
+            join_url = (
+                f"https://teams.microsoft.com/l/meetup-join/{quote(thread, safe='')}/0?context={context}"
+            )
+        online = user.id not in self.teams_disabled_for
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
         start = _parse_dt(body["start"], "start")
         end = _parse_dt(body["end"], "end")
@@ -417,9 +528,12 @@ class GraphServer:
                 for a in body["attendees"]
             ],
             "organizer": {"emailAddress": {"name": user.display_name, "address": user.mail}},
-            "isOnlineMeeting": True,
-            "onlineMeetingProvider": "teamsForBusiness",
-            "onlineMeeting": {"joinUrl": join_url},
+            # A calendar that does not allow Teams meetings still creates the event: 201, without a meeting.
+            "isOnlineMeeting": online,
+            "onlineMeetingProvider": "teamsForBusiness" if online else "unknown",
+            "onlineMeeting": {"joinUrl": join_url} if online else None,
+            "allowNewTimeProposals": body.get("allowNewTimeProposals", True),
+            "sensitivity": body.get("sensitivity", "normal"),
             "webLink": f"{OWA}?itemid={quote(event_id, safe='')}&exvsurl=1&path=/calendar/item",
             "recurrence": body.get("recurrence"),
             "type": "seriesMaster" if body.get("recurrence") else "singleInstance",
@@ -428,11 +542,23 @@ class GraphServer:
             "_mailbox": user.id,
             "_start": start,
             "_end": end,
-            "_thread": thread,
+            "_thread": thread if online else None,
+            "_svep": list(body.get("singleValueExtendedProperties") or []),
         }
         self.events[event_id] = event
         self.transactions[key] = event_id
-        self.chat_apps.setdefault(thread, set())
+        if online:
+            self.chat_apps.setdefault(thread, set())
+            meeting_id = "MSo" + base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            self.online_meetings[meeting_id] = {
+                "id": meeting_id,
+                "joinWebUrl": join_url,
+                "subject": body["subject"],
+                "startDateTime": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "endDateTime": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "chatInfo": {"threadId": thread, "messageId": "0"},
+                "_organizer": user.id,
+            }
         return web.json_response(self._public(event), status=201)
 
     async def _get_event(self, request: web.Request) -> web.Response:
@@ -458,12 +584,68 @@ class GraphServer:
         end = _parse_dt(body["end"], "end") if "end" in body else e["_end"]
         if end <= start:
             raise ValidationError("end must be after start")
-        for k in ("subject", "body", "start", "end", "location", "attendees"):
+        if "recurrence" in body:
+            if e.get("recurrence") is None:
+                raise ValidationError("recurrence can only be changed on a series master")
+            self._validate_recurrence(body["recurrence"], body.get("start") or e["start"])
+        for k in ("subject", "body", "start", "end", "location", "attendees", "recurrence", "sensitivity"):
             if k in body:
                 e[k] = body[k]
         e["_start"], e["_end"] = start, end
         e["lastModifiedDateTime"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
         return web.json_response(self._public(e))
+
+    async def _list_events(self, request: web.Request) -> web.Response:
+        """Only the lookup the bot makes: by a single-value extended property (id and value)."""
+        user = self._user_or_404(request.match_info["user"])
+        if isinstance(user, web.Response):
+            return user
+        flt = request.query.get("$filter", "")
+        m = re.fullmatch(
+            r"singleValueExtendedProperties/Any\(ep:\s*ep/id eq '((?:[^']|'')+)'"
+            r" and ep/value eq '((?:[^']|'')*)'\)",
+            flt.strip(),
+        )
+        if not m:
+            raise ValidationError(f"unsupported $filter on events {flt!r}")
+        prop_id, value = m.group(1).replace("''", "'"), m.group(2).replace("''", "'")
+        if not re.fullmatch(r"String \{[0-9a-fA-F-]{36}\} Name \w+", prop_id):
+            raise ValidationError(f"extended property id {prop_id!r} is not 'String {{guid}} Name name'")
+        found = [
+            self._public(e)
+            for e in self.live_events()
+            if e["_mailbox"] == user.id
+            and any(
+                p.get("id", "").lower() == prop_id.lower() and p.get("value") == value for p in e["_svep"]
+            )
+        ]
+        return web.json_response(
+            {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users('x')/events", "value": found}
+        )
+
+    async def _list_online_meetings(self, request: web.Request) -> web.Response:
+        """``$filter=JoinWebUrl eq '…'`` only; the organizer needs a Teams application access policy."""
+        user = self._user_or_404(request.match_info["user"])
+        if isinstance(user, web.Response):
+            return user
+        if self.access_policy_users is not None and user.id not in self.access_policy_users:
+            return _error(403, "Forbidden", "No application access policy found for this app.")
+        flt = request.query.get("$filter", "")
+        m = re.fullmatch(r"(?i:joinWebUrl) eq '((?:[^']|'')+)'", flt.strip())
+        if not m:
+            raise ValidationError(f"onlineMeetings needs $filter=JoinWebUrl eq '...', got {flt!r}")
+        url = m.group(1).replace("''", "'")
+        found = [
+            {k: v for k, v in om.items() if not k.startswith("_")}
+            for om in self.online_meetings.values()
+            if om["_organizer"] == user.id and om["joinWebUrl"] == url
+        ]
+        return web.json_response(
+            {
+                "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users('x')/onlineMeetings",
+                "value": found,
+            }
+        )
 
     async def _delete_event(self, request: web.Request) -> web.Response:
         user = self._user_or_404(request.match_info["user"])
@@ -528,9 +710,8 @@ class GraphServer:
             for e in self.live_events():
                 addrs = {a["emailAddress"]["address"].lower() for a in e["attendees"]}
                 if e["_mailbox"] == u.id or u.mail.lower() in addrs:
-                    items.append(
-                        {"start": e["_start"], "end": e["_end"], "status": "busy", "subject": e["subject"]}
-                    )
+                    for s0, e0 in self._occurrences(e, we):
+                        items.append({"start": s0, "end": e0, "status": "busy", "subject": e["subject"]})
             items = [i for i in items if i["start"] < we and ws < i["end"]]
             items.sort(key=lambda i: i["start"])
             view = []
@@ -567,6 +748,42 @@ class GraphServer:
                 "value": out,
             }
         )
+
+    @staticmethod
+    def _occurrences(event: dict[str, Any], until: datetime) -> list[tuple[datetime, datetime]]:
+        """A single event, or each occurrence of a weekly series starting before ``until``: dates from the
+        recurrence (range.startDate, pattern.daysOfWeek/interval), time of day from the master's start."""
+        rec = event.get("recurrence")
+        if not rec:
+            return [(event["_start"], event["_end"])]
+        from zoneinfo import ZoneInfo
+
+        zone = ZoneInfo("Europe/Stockholm")
+        p, r = rec["pattern"], rec["range"]
+        if p.get("type") != "weekly":
+            return [(event["_start"], event["_end"])]
+        local_start = event["_start"].astimezone(zone)
+        duration = event["_end"] - event["_start"]
+        first = date.fromisoformat(r["startDate"])
+        last = date.fromisoformat(r["endDate"]) if r.get("type") == "endDate" else None
+        count = r.get("numberOfOccurrences") if r.get("type") == "numbered" else None
+        days = sorted(WEEKDAY_INDEX[d] for d in p["daysOfWeek"])
+        week = first - timedelta(days=first.weekday())
+        out: list[tuple[datetime, datetime]] = []
+        while True:
+            for d in days:
+                day = week + timedelta(days=d)
+                if day < first:
+                    continue
+                start = datetime.combine(day, local_start.time(), zone).astimezone(UTC)
+                if (
+                    (last is not None and day > last)
+                    or (count is not None and len(out) >= count)
+                    or start >= until
+                ):
+                    return out
+                out.append((start, start + duration))
+            week += timedelta(weeks=int(p["interval"]))
 
     # ---- users -----------------------------------------------------------------------------------
     async def _get_user(self, request: web.Request) -> web.Response:
@@ -635,7 +852,32 @@ class GraphServer:
 
     async def _install_chat(self, request: web.Request) -> web.Response:
         chat = request.match_info["chat"]
-        app = self._app_from_body(request[BODY])
+        body = request[BODY]
+        app = self._app_from_body(body)
+        if self.rsc_permissions:
+            # Learn, "Add app to chat": the …SelfForChat.All / …ForChat.All permissions cannot install an app
+            # that requires resource-specific consent; the consent permissions must be granted and the body
+            # must consent to exactly the app's RSC permissions.
+            if not implied(self.granted) & CHAT_CONSENT_PERMISSIONS:
+                return _error(
+                    403,
+                    "Forbidden",
+                    "The app requires resource-specific consent; the permissions granted to the caller "
+                    "cannot install it (requires TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All).",
+                )
+            consented = (body.get("consentedPermissionSet") or {}).get("resourceSpecificPermissions")
+            want = {(p["permissionValue"], p["permissionType"].lower()) for p in self.rsc_permissions}
+            have = {
+                (p.get("permissionValue"), str(p.get("permissionType", "")).lower())
+                for p in (consented or [])
+                if isinstance(p, dict)
+            }
+            if have != want:
+                return _error(
+                    403,
+                    "Forbidden",
+                    "consentedPermissionSet must list the resource-specific permissions the app requires.",
+                )
         if chat not in self.chat_apps and not re.fullmatch(r"19:.+@thread\.v2", chat):
             return _error(404, "NotFound", f"Chat {chat} not found")
         installed = self.chat_apps.setdefault(chat, set())
