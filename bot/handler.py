@@ -56,7 +56,7 @@ class SspfBot(TeamsActivityHandler):
             context=turn_context,
             services=self.services,
             tenant_id=tenant,
-            user_id=teams.user_aad_id(activity) or (sender.id or ""),
+            user_id=teams.user_aad_id(activity) or teams.anonymous_id(sender.id or ""),
             user_name=sender.name or "",
             conversation_id=activity.conversation.id,
             conversation_kind=teams.conversation_kind(activity),

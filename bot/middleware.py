@@ -26,6 +26,7 @@ from domain.case_code import parse_case_code
 from domain.personnummer import contains_personnummer
 from store.models import IdempotencyKey
 from store.queries.access import find_case, is_coordinator, may_see
+from store.queries.conversations import stored_key
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ async def no_personnummer(turn: Turn, route: Route, nxt: Next) -> Any:
     field themselves (``screens_personnummer``) get the names of the fields that hold one instead.
     The audit row names the fields, never what was in them.
     """
+    turn.data = _without_nul(turn.data)  # no database stores U+0000 (PostgreSQL refuses it): never meant
+    turn.args = turn.args.replace("\x00", "")
     fields = tainted_fields(turn)
     if not fields:
         return await nxt()
@@ -69,6 +72,16 @@ def tainted_fields(turn: Turn) -> set[str]:
         if contains_personnummer(value):
             found.add(name if _FIELD_NAME.fullmatch(name) and not contains_personnummer(name) else "(field)")
     return found
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
 
 
 _FIELD_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
@@ -112,7 +125,7 @@ async def once_per_press(turn: Turn, route: Route, nxt: Next) -> Any:
     nonce = turn.data.get("nonce")
     if not route.idempotent or not isinstance(nonce, str) or not nonce:
         return await nxt()
-    key = f"press:{turn.tenant_id}:{turn.user_id}:{route.verb}:{nonce}"[:400]
+    key = stored_key(f"press:{turn.tenant_id}:{turn.user_id}:{route.verb}:{nonce}")  # never cut: no collision
     try:
         async with turn.session.begin_nested():
             turn.session.add(IdempotencyKey(key=key))

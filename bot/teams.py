@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from botbuilder.schema import Activity
@@ -39,6 +40,15 @@ def user_aad_id(activity: Activity) -> str | None:
     if sender is None:
         return None
     return sender.aad_object_id or None
+
+
+def anonymous_id(channel_id: str) -> str:
+    """Someone without an Entra object id (an anonymous meeting guest, a local test client): a stable id
+    that fits the 64-character ``*_aad_id`` columns (Teams' own ids run to about 130 characters) and can
+    never equal a real object id, so such a person is on no team and no coordinator."""
+    if not channel_id or len(channel_id) <= 64:
+        return channel_id
+    return "anon:" + hashlib.sha256(channel_id.encode("utf-8", "surrogatepass")).hexdigest()[:59]
 
 
 def meeting_id(activity: Activity) -> str | None:
