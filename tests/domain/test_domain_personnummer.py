@@ -21,7 +21,8 @@ REFUSED = [
     "Pojken med pnr 120315-1234 har skolkat",
     "pnr:120315-1234.",
     "(201203151234)",
-    "0702151234",  # starts like a mobile number but is a valid personnummer (Luhn ok)
+    "pnr 0702151234",  # run together like a mobile number, but the text says it is a personnummer
+    "070215-1234",  # with its dash it is a personnummer, not a phone number
     "811218-9875",  # wrong check digit (9876 would be right) is still a personnummer
 ]
 
@@ -30,6 +31,8 @@ ALLOWED = [
     "070-123 45 67",
     "070 123 45 67",
     "0701234567",  # mobile number run together, fails Luhn
+    "0702151234",  # mobile number run together; date-shaped and Luhn-valid, still a mobile number
+    "0701010241",
     "+46 70 123 45 67",
     "46701234567",
     "08-123 456 78",
