@@ -53,6 +53,9 @@ async def no_personnummer(turn: Turn, route: Route, nxt: Next) -> Any:
         return await nxt()
     turn.audit("privacy", "personnummer_refused", fields=sorted(fields))
     if route.screens_personnummer and "(message)" not in fields and "(command)" not in fields:
+        # the handler says which field; it never sees the value, so it can neither store nor echo it
+        turn.personnummer_fields = frozenset(fields)
+        turn.data = {k: ("" if k in fields or "(field)" in fields else v) for k, v in turn.data.items()}
         return await nxt()
     log.info("refused %s: a personnummer in %d field(s)", route.verb, len(fields))
     turn.say("privacy.personnummer_door_chat" if "(message)" in fields else "privacy.personnummer_door")

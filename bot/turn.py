@@ -48,6 +48,9 @@ class Turn:
     # What the case-access middleware records once the handler ran, when not the route's own read/write:
     # "read" (a write form only re-rendered with errors) or "denied" (a forged id inside the case).
     case_audit: str | None = None
+    # Fields that held a personnummer, already emptied by the door middleware (routes that declare
+    # ``screens_personnummer`` show the refusal under these; nothing of the value reaches the handler).
+    personnummer_fields: frozenset[str] = frozenset()
     reply_key: str = ""  # which turn the stored replies answer (the replay key, or a fresh id)
     _reference: dict[str, Any] | None = field(default=None, repr=False)
 

@@ -70,16 +70,11 @@ def texts_of(turn: Turn, errors: dict[str, Refusal]) -> dict[str, str]:
     return {name: refusal_text(turn.t, refusal) for name, refusal in errors.items()}
 
 
-def personnummer_fields(data: dict[str, Any]) -> set[str]:
-    """Every submitted field holding something that looks like a personnummer (whatever the field)."""
-    found = set()
-    for key, value in data.items():
-        if key in CONTROL_KEYS:
-            continue
-        values = value if isinstance(value, list | tuple) else [value]
-        if any(isinstance(v, str) and contains_personnummer(v) for v in values):
-            found.add(key)
-    return found
+def personnummer_fields(turn: Turn, names: Iterable[str] | None = None) -> set[str]:
+    """The submitted fields (of ``names``, or all) that held a personnummer. The door middleware found
+    them and emptied them (``bot/middleware.py``): the form shows the refusal under each."""
+    found = {f for f in turn.personnummer_fields if not f.startswith("(")} - set(CONTROL_KEYS)
+    return found & set(names) if names is not None else found
 
 
 def refuse_forged(turn: Turn, entity: str, **detail: Any) -> None:
@@ -217,7 +212,7 @@ async def create(turn: Turn) -> None:
     elif signal_on is not None and signal_on > on:
         field_errors["signal_on"] = Refusal("case_form.signal_on_future")
 
-    tainted = personnummer_fields(raw)
+    tainted = personnummer_fields(turn)
     for name in tainted:
         field_errors[name] = personnummer_refusal(name)
     stray = tainted - set(FORM_FIELDS)
@@ -286,7 +281,7 @@ async def ask_close(turn: Turn) -> None:
 CLOSE_FORM_REFUSALS = ("case.close_reason_required", "case.close_reason_unknown")
 
 
-@registry.verb("case.close", case="write", coordinator=True, personal=True)
+@registry.verb("case.close", case="write", coordinator=True, personal=True, screens_personnummer=True)
 async def close(turn: Turn) -> None:
     case = turn.case
     assert case is not None
@@ -301,6 +296,8 @@ async def close(turn: Turn) -> None:
     errors = {name: refusal_text(turn.t, refusal) for name, refusal in refusals.items()}
     if isinstance(outcome, Refusal):
         errors["reason"] = refusal_text(turn.t, outcome)
+    for name in personnummer_fields(turn):
+        errors[name] = refusal_text(turn.t, personnummer_refusal(name))
     if errors:
         turn.case_audit = "read"
         kept = {k: v for k, v in turn.data.items() if k not in errors}  # a refused value is not echoed

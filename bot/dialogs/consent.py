@@ -95,7 +95,7 @@ async def save_consent(turn: Turn) -> None:
 
     clean, errors = validate_consent_entry(raw, today(turn))
     field_errors: dict[str, Refusal] = dict(errors)
-    tainted = personnummer_fields(raw)
+    tainted = personnummer_fields(turn)
     for name in tainted:
         field_errors[name] = personnummer_refusal(name)
     if field_errors:

@@ -113,7 +113,7 @@ async def _name_of(turn: Turn, aad_id: str) -> str | None:
     return (await display_names(turn.session, turn.tenant_id, [aad_id])).get(aad_id)
 
 
-@registry.verb("team.add_member", case="write", coordinator=True, personal=True)
+@registry.verb("team.add_member", case="write", coordinator=True, personal=True, screens_personnummer=True)
 async def add_professional(turn: Turn) -> None:
     case = turn.case
     assert case is not None
@@ -144,7 +144,7 @@ async def add_professional(turn: Turn) -> None:
         name = await _name_of(turn, aad_id) or ""
         if not name:
             errors["member_name"] = Refusal("team.name_required")
-    for field_name in personnummer_fields({k: turn.data.get(k) for k in MEMBER_FIELDS}):
+    for field_name in personnummer_fields(turn, MEMBER_FIELDS):
         errors[field_name] = personnummer_refusal(field_name)
 
     if errors:
@@ -183,7 +183,7 @@ async def add_professional(turn: Turn) -> None:
     await show_case(turn, case, replace=True)
 
 
-@registry.verb("team.add_contact", case="write", coordinator=True, personal=True)
+@registry.verb("team.add_contact", case="write", coordinator=True, personal=True, screens_personnummer=True)
 async def add_external(turn: Turn) -> None:
     case = turn.case
     assert case is not None
@@ -208,7 +208,7 @@ async def add_external(turn: Turn) -> None:
         errors["contact_email"] = Refusal("team.guardian_needs_reach")
     if kind == YOUTH and any(c.kind == YOUTH for c in await contacts_of(turn.session, case.id)):
         errors["contact_kind"] = Refusal("team.youth_exists")
-    tainted = personnummer_fields({k: turn.data.get(k) for k in CONTACT_FIELDS})
+    tainted = personnummer_fields(turn, CONTACT_FIELDS)
     for field_name in tainted:
         errors[field_name] = personnummer_refusal(field_name)
 
