@@ -15,6 +15,7 @@ from botbuilder.schema import Activity
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cards.budget import oversized_cards
 from bot.cards.elements import message_activity
 from bot.connector import ConnectorError
 from store.models import ConversationRef
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Delivery:
-    status: str  # sent | no_conversation | undeliverable | failed
+    status: str  # sent | no_conversation | undeliverable | failed | too_large
     activity_id: str | None = None
     error: str | None = None
 
@@ -118,9 +119,16 @@ async def send_payload_to_reference(
         "recipient": reference.get("user") or {"id": aad_id or ""},
         "conversation": conversation,
     }
+    oversized = oversized_cards(payload)
+    if oversized:  # Teams would refuse it (413): that is the card's fault, not an unreachable person
+        log.error("proactive card not sent: %d bytes, over the card budget", max(oversized))
+        return Delivery("too_large", error=f"card of {max(oversized)} bytes")
     try:
         activity_id = await services.connector.send(reference["serviceUrl"], conversation["id"], body)
     except ConnectorError as exc:
+        if exc.status == 413:
+            log.error("proactive card refused by Teams as too large (413)")
+            return Delivery("too_large", error="413")
         status = "undeliverable" if exc.permanent else "failed"
         log.warning("proactive send %s: %s", status, exc)
         return Delivery(status, error=str(exc)[:500])

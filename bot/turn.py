@@ -6,6 +6,7 @@ a failed turn sends nothing and the bot never announces something it did not sto
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -14,11 +15,14 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cards.budget import CARD_LIMIT_BYTES, card_bytes, fits
 from bot.cards.elements import message_activity
 from bot.i18n import Translator
 from bot.replies import Reply
 from bot.wire import to_json
 from store.models import AuditEvent
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -85,12 +89,29 @@ class Turn:
             Reply("send", self.addressed({"type": "message", "text": text, "textFormat": "markdown"}))
         )
 
+    def _too_large(self, card: dict[str, Any]) -> bool:
+        """A card over the budget is not sent (Teams would refuse it with 413): the person is told so."""
+        if fits(card):
+            return False
+        log.error(
+            "card for %s not sent: %d bytes, over the %d budget",
+            self.verb,
+            card_bytes(card),
+            CARD_LIMIT_BYTES,
+        )
+        self.say("card.too_large")
+        return True
+
     def show(self, card: dict[str, Any], *, summary: str | None = None) -> None:
+        if self._too_large(card):
+            return
         self.outbox.append(Reply("send", self.addressed(message_activity(card, summary=summary))))
 
     def replace(self, card: dict[str, Any]) -> None:
         """Put ``card`` where the pressed card was: the invoke answer for Action.Execute, an update
         of the message for Action.Submit (falls back to a new message if Teams gave no message id)."""
+        if self._too_large(card):
+            return
         if self.is_invoke:
             self.invoke_body = card
             return

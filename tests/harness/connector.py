@@ -16,6 +16,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.cards.budget import oversized_cards
+
 SENT_CARDS: dict[str, dict[str, Any]] = {}  # every distinct card any test's bot sent (checked at the end)
 
 
@@ -46,6 +48,16 @@ class Sent:
             for a in self.body.get("attachments") or []
             if a.get("contentType") == "application/vnd.microsoft.card.adaptive"
         ]
+
+
+def _too_big(body: dict[str, Any]) -> web.Response | None:
+    """Teams refuses a message that is too large with 413 MessageSizeTooBig; here at our 28 KB card budget,
+    so a test that makes the bot send a card over it sees what a user would: the card never arrives."""
+    if oversized_cards(body):
+        return web.json_response(
+            {"error": {"code": "MessageSizeTooBig", "message": "Message size too large"}}, status=413
+        )
+    return None
 
 
 class LoopbackConnector:
@@ -181,7 +193,7 @@ class LoopbackConnector:
         conv = request.match_info["conversation_id"]
         self.auth_headers.append(request.headers.get("Authorization"))
         body = await request.json()
-        fault = self._fault_for(conv, self._tenant_of(body))
+        fault = self._fault_for(conv, self._tenant_of(body)) or _too_big(body)
         if fault is not None:
             self.status_counts[fault.status] += 1
             return fault
@@ -192,7 +204,7 @@ class LoopbackConnector:
     async def _update(self, request: web.Request) -> web.Response:
         conv = request.match_info["conversation_id"]
         body = await request.json()
-        fault = self._fault_for(conv, self._tenant_of(body))
+        fault = self._fault_for(conv, self._tenant_of(body)) or _too_big(body)
         if fault is not None:
             self.status_counts[fault.status] += 1
             return fault
