@@ -55,6 +55,9 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 log = logging.getLogger(__name__)
+NO_TEAMS_MEETING = "no Teams meeting: the organiser's calendar does not allow Teams meetings (calendar-only)"
+# How long after a row was marked cancel_pending a create that timed out might still land in the calendar.
+CREATE_IN_FLIGHT = timedelta(minutes=2)
 Status = Literal["booked", "cancelled", "rescheduled", "unavailable", "permission", "failed", "cancel_queued"]
 
 
@@ -97,6 +100,8 @@ class Outcome:
     install_permission: str | None = None  # the bot could not join the meeting chat (booking still done)
     detail: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # What the coordinator must also be told about a booking that was made (catalog key, parameters).
+    notes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 def calendar_of(services: Services) -> CalendarBackend:
@@ -111,20 +116,17 @@ def backend_name(calendar: CalendarBackend) -> str:
 
 
 def _invitation(kind: str, case_code: str | None) -> tuple[str, str]:
-    """Subject and body name the meeting type and the case CODE only, never the child."""
+    """A neutral subject and body (issue 12 §4): a meeting about a case says "SSPF-möte" and nothing about
+    the case — no case code, no meeting type that tells it is about one child, never the child. Group
+    meetings (arbetsgrupp, styrgrupp, urval) name their type, which is about no one. The event is also
+    private (``graph_calendar.build_event``)."""
     from bot.i18n import Translator
 
     t = Translator("sv")  # invitations go to Swedish municipal mailboxes and guardians
     label = t(f"meeting_kind.{kind}")
-    subject = (
-        t("booking.invite.subject_case", kind=label, code=case_code)
-        if case_code
-        else t("booking.invite.subject", kind=label)
-    )
+    subject = t("booking.invite.subject_case") if case_code else t("booking.invite.subject", kind=label)
     body = "<p>{}</p><p>{}</p>".format(
-        t("booking.invite.body_case", kind=label, code=case_code)
-        if case_code
-        else t("booking.invite.body", kind=label),
+        t("booking.invite.body_case") if case_code else t("booking.invite.body", kind=label),
         t("booking.invite.secrecy"),
     )
     return subject, body
@@ -223,16 +225,20 @@ async def _load(services: Services, meeting_id: str) -> tuple[Meeting | None, st
     return row, code
 
 
+def _recurrence(row: Meeting) -> Recurrence | None:
+    if not row.recurrence:
+        return None
+    until = row.recurrence.get("until")
+    return Recurrence(
+        interval=int(row.recurrence.get("interval_weeks", 1)),
+        until=date.fromisoformat(until) if until else None,
+    )
+
+
 def _request(row: Meeting, case_code: str | None) -> MeetingRequest:
     """The same request on every retry: same subject, body, times, attendees and ``transaction_id``."""
     _, body = _invitation(row.kind, case_code)
-    rec = None
-    if row.recurrence:
-        until = row.recurrence.get("until")
-        rec = Recurrence(
-            interval=int(row.recurrence.get("interval_weeks", 1)),
-            until=date.fromisoformat(until) if until else None,
-        )
+    rec = _recurrence(row)
     return MeetingRequest(
         organizer_id=row.organizer_aad_id,
         subject=row.subject,
@@ -336,7 +342,12 @@ async def complete_booking(services: Services, meeting_id: str) -> Outcome:
         current.join_url = booked.join_url
         current.ical_uid = booked.ical_uid
         current.chat_id = booked.online_meeting_chat_id
-        current.last_error = None
+        # Created without a Teams meeting (the organiser's calendar allows none): the event is KEPT as an
+        # ordinary calendar meeting. Exchange already sent the invitations when it created the event;
+        # deleting it now would send every guardian and the police a cancellation on top, and lose the time
+        # everyone was invited to. Nothing is hidden: the row has no join URL and no chat, the meeting card
+        # says it has no Teams link and what the administrator must change (bot/cards/booking.py).
+        current.last_error = None if booked.teams_meeting else NO_TEAMS_MEETING
         current.updated_at = utcnow()
         withdrawn = current.status == "cancel_pending"  # consent withdrawn while Graph was creating it
         if not withdrawn:
@@ -347,6 +358,23 @@ async def complete_booking(services: Services, meeting_id: str) -> Outcome:
         await _cancel_in_calendar(services, meeting_id, "")
         return Outcome("cancelled", meeting_id)
     outcome = Outcome("booked", meeting_id)
+    if not booked.teams_meeting:
+        log.warning(
+            "meeting %s booked WITHOUT a Teams meeting (calendar-only): no chat, no join URL", meeting_id
+        )
+        return outcome  # the card says so (no join URL on a Graph meeting)
+    if booked.chat_source == "join_url":
+        # The documented lookup was refused; the chat id came from parsing a classic join URL.
+        outcome.notes.append(
+            ("booking.warn.chat_from_join_url", {"permission": booked.chat_lookup_permission or "?"})
+        )
+    elif booked.online_meeting_chat_id is None:
+        key = "booking.error.no_meeting_chat"
+        if booked.chat_lookup_permission:
+            outcome.notes.append((key + "_permission", {"permission": booked.chat_lookup_permission}))
+        else:
+            outcome.notes.append((key, {}))
+        log.warning("meeting %s: no meeting chat found, the bot is not installed there", meeting_id)
     if booked.online_meeting_chat_id:
         try:
             await calendar.install_bot_in_chat(booked.online_meeting_chat_id)
@@ -392,7 +420,7 @@ async def cancel_meeting(
 
 
 async def _cancel_in_calendar(services: Services, meeting_id: str, comment: str) -> Outcome:
-    row, code = await _load(services, meeting_id)
+    row, _ = await _load(services, meeting_id)
     if row is None or row.status == "cancelled":
         return Outcome("cancelled", meeting_id)
     calendar = _calendar_for(services, row)
@@ -401,9 +429,20 @@ async def _cancel_in_calendar(services: Services, meeting_id: str, comment: str)
     event_id = row.graph_event_id
     try:
         if event_id is None:
-            # The create may have reached the calendar before it timed out: ask again with the same
-            # transaction id (returns that event if it exists) so no live invitation is left behind.
-            event_id = (await calendar.create_meeting(_request(row, code))).event_id
+            # The create may have reached the calendar before it timed out. Find the event by the
+            # transaction id it carries -- never by creating again: if the first create never landed,
+            # a create now would send every guardian and the police a fresh invitation right before the
+            # cancellation.
+            event_id = await calendar.find_event(row.organizer_aad_id, row.transaction_id)
+            if event_id is None:
+                age = utcnow() - row.updated_at
+                if age < CREATE_IN_FLIGHT:
+                    # A create that timed out moments ago may still land: the repair loop looks again.
+                    log.info("cancel of %s: no event yet, looking again later", meeting_id)
+                    return Outcome("cancel_queued", meeting_id)
+                log.info("cancel of %s: the create never reached the calendar; nothing to cancel", meeting_id)
+                await _set(services, meeting_id, status="cancelled", last_error=None)
+                return Outcome("cancelled", meeting_id)
         await calendar.cancel(event_id, comment, organizer_id=row.organizer_aad_id)
     except GraphEventNotFound:
         pass
@@ -450,7 +489,14 @@ async def reschedule_meeting(
     if calendar is None:
         return Outcome("unavailable", meeting_id)
     try:
-        await calendar.reschedule(row.graph_event_id, start_utc, end_utc, organizer_id=row.organizer_aad_id)
+        # A series moves as a whole: its recurrence starts on the new date and repeats on the new weekday.
+        await calendar.reschedule(
+            row.graph_event_id,
+            start_utc,
+            end_utc,
+            organizer_id=row.organizer_aad_id,
+            recurrence=_recurrence(row),
+        )
     except (GraphError, ValueError) as exc:
         outcome, _ = _failure(exc)
         outcome.meeting_id = meeting_id

@@ -20,6 +20,7 @@ __all__ = [
     "BookedMeeting",
     "BusyInterval",
     "CalendarBackend",
+    "ChatSource",
     "MeetingRequest",
     "Recurrence",
     "ResponseKind",
@@ -95,9 +96,19 @@ class MeetingRequest:
             raise ValueError("transaction_id is required (it makes retried creates idempotent)")
 
 
+ChatSource = Literal["lookup", "join_url", "none"]
+
+
 @dataclass(frozen=True, slots=True)
 class BookedMeeting:
-    """A booked meeting. ``online_meeting_chat_id`` is the Teams meeting chat thread when derivable."""
+    """A booked meeting. ``online_meeting_chat_id`` is the Teams meeting chat thread when found.
+
+    ``teams_meeting`` is False when the calendar created the event without a Teams meeting (the organiser's
+    calendar does not allow ``teamsForBusiness``): then there is no join URL and no chat.
+    ``chat_source`` says how the chat id was found: ``lookup`` (Graph's onlineMeetings by join URL, the
+    documented way), ``join_url`` (parsed from a classic join URL because the lookup was refused or found
+    nothing) or ``none``. ``chat_lookup_permission`` names the permission the refused lookup needed.
+    """
 
     event_id: str
     join_url: str | None
@@ -105,6 +116,9 @@ class BookedMeeting:
     online_meeting_chat_id: str | None
     web_link: str | None
     organizer_id: str = ""
+    teams_meeting: bool = True
+    chat_source: ChatSource = "none"
+    chat_lookup_permission: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +159,21 @@ class CalendarBackend(Protocol):
         ...
 
     async def reschedule(
-        self, event_id: str, start_utc: datetime, end_utc: datetime, *, organizer_id: str | None = None
+        self,
+        event_id: str,
+        start_utc: datetime,
+        end_utc: datetime,
+        *,
+        organizer_id: str | None = None,
+        recurrence: Recurrence | None = None,
     ) -> None:
-        """Move a meeting (or a whole series) to new times; attendees get an update."""
+        """Move a meeting (or a whole series) to new times; attendees get an update. For a series pass its
+        ``recurrence``: the series then starts on the new date and repeats on the new weekday."""
+        ...
+
+    async def find_event(self, organizer_id: str, transaction_id: str) -> str | None:
+        """The event id of the meeting created with ``transaction_id``, or None if there is none. Never
+        creates anything (a create would send invitations)."""
         ...
 
     async def cancel(self, event_id: str, comment: str = "", *, organizer_id: str | None = None) -> None:

@@ -55,6 +55,11 @@ T = TypeVar("T")
 GLOBAL_GRAPH = "https://graph.microsoft.com/v1.0"
 DEFAULT_MANIFEST = Path(__file__).resolve().parents[1] / "appPackage" / "manifest.json"
 FALLBACK_RSC = (("OnlineMeeting.ReadBasic.Chat", "application"),)
+# A named MAPI property of our own on every event the bot creates, holding its transactionId: the documented
+# way to find the event again without creating anything (Learn: "Get singleValueLegacyExtendedProperty",
+# $filter=singleValueExtendedProperties/Any(ep: ep/id eq '…' and ep/value eq '…')). The GUID is SSPF's own
+# property set; it never changes.
+TRANSACTION_PROPERTY = "String {6d1f4c2a-8b3e-4f5a-9c7d-2e0b1a3f5c84} Name SspfTransactionId"
 
 # Windows time-zone names Exchange uses, for the zones we meet in practice.
 IANA_TO_WINDOWS = {
@@ -101,6 +106,12 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
         "An administrator must grant TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All (admin consent "
         "in Entra ID; TeamsAppInstallation.ReadWriteSelfForChat.All is not enough for an app with "
         "resource-specific permissions) and allow the app in Teams admin center (app permission policy).",
+    ),
+    "online_meeting": (
+        "OnlineMeetings.Read.All",
+        "An administrator must grant the application permission OnlineMeetings.Read.All, and a Teams "
+        "administrator must allow the app to read the organisers' meetings with an application access policy "
+        "(New-CsApplicationAccessPolicy and Grant-CsApplicationAccessPolicy, see docs/GRAPH_SETUP.md).",
     ),
     "install_user": (
         "TeamsAppInstallation.ReadWriteSelfForUser.All",
@@ -320,6 +331,10 @@ class GraphCalendar:
         from msgraph.generated.models.item_body import ItemBody
         from msgraph.generated.models.location import Location
         from msgraph.generated.models.online_meeting_provider_type import OnlineMeetingProviderType
+        from msgraph.generated.models.sensitivity import Sensitivity
+        from msgraph.generated.models.single_value_legacy_extended_property import (
+            SingleValueLegacyExtendedProperty,
+        )
 
         zone = req.recurrence.time_zone if req.recurrence else None
         event = Event(
@@ -337,6 +352,14 @@ class GraphCalendar:
             is_online_meeting=True,
             online_meeting_provider=OnlineMeetingProviderType.TeamsForBusiness,
             transaction_id=req.transaction_id,
+            # Guardians and the police must not propose new times the bot never sees (the default is true).
+            allow_new_time_proposals=False,
+            # Private: delegates and people who can read the organiser's calendar see only "busy", not the
+            # subject, body, location or attendees (issue 12 §4; the subject is neutral anyway).
+            sensitivity=Sensitivity.Private,
+            single_value_extended_properties=[
+                SingleValueLegacyExtendedProperty(id=TRANSACTION_PROPERTY, value=req.transaction_id)
+            ],
         )
         if req.location:
             event.location = Location(display_name=req.location)
@@ -359,16 +382,98 @@ class GraphCalendar:
         if created is None or not created.id:
             raise GraphError("Graph created the event but returned no id")
         join_url = created.online_meeting.join_url if created.online_meeting else None
-        if not join_url:
-            log.warning("Event %s has no Teams join URL (is Teams enabled for %s?)", created.id, org)
+        if created.is_online_meeting is False or not join_url:
+            # 201 without a Teams meeting: the organiser's calendar does not allow teamsForBusiness
+            # (calendar.allowedOnlineMeetingProviders). The caller decides what to tell the coordinator.
+            log.warning(
+                "Event %s was created WITHOUT a Teams meeting: %s's calendar does not allow Teams meetings",
+                created.id,
+                org,
+            )
+            return BookedMeeting(
+                event_id=created.id,
+                join_url=None,
+                ical_uid=created.i_cal_u_id,
+                online_meeting_chat_id=None,
+                web_link=created.web_link,
+                organizer_id=org,
+                teams_meeting=False,
+            )
+        chat_id, source, missing = await self._meeting_chat(org, join_url)
         return BookedMeeting(
             event_id=created.id,
             join_url=join_url,
             ical_uid=created.i_cal_u_id,
-            online_meeting_chat_id=chat_id_from_join_url(join_url),
+            online_meeting_chat_id=chat_id,
             web_link=created.web_link,
             organizer_id=org,
+            chat_source=source,
+            chat_lookup_permission=missing,
         )
+
+    async def _meeting_chat(self, org: str, join_url: str) -> tuple[str | None, Any, str | None]:
+        """The meeting chat's thread id: ``GET /users/{org}/onlineMeetings?$filter=JoinWebUrl eq '…'`` →
+        ``chatInfo.threadId`` (the documented way; works for classic and short ``/meet/`` links; needs
+        OnlineMeetings.Read.All and a Teams application access policy). Only if that is refused or finds
+        nothing is the thread id parsed from a classic join URL (short links carry none), and the log says so.
+        Returns (chat id, source, the permission a refused lookup needed)."""
+        from kiota_abstractions.base_request_configuration import RequestConfiguration
+        from msgraph.generated.users.item.online_meetings.online_meetings_request_builder import (
+            OnlineMeetingsRequestBuilder,
+        )
+
+        missing: str | None = None
+        config = RequestConfiguration(
+            query_parameters=OnlineMeetingsRequestBuilder.OnlineMeetingsRequestBuilderGetQueryParameters(
+                filter="JoinWebUrl eq '{}'".format(join_url.replace("'", "''"))
+            )
+        )
+        try:
+            found = await self._call(
+                lambda: self._client.users.by_user_id(org).online_meetings.get(request_configuration=config),
+                kind="online_meeting",
+                user=org,
+            )
+            for meeting in (found.value if found else None) or []:
+                if meeting.chat_info and meeting.chat_info.thread_id:
+                    return meeting.chat_info.thread_id, "lookup", None
+            log.warning("onlineMeetings lookup found no meeting for the join URL of %s's event", org)
+        except GraphPermissionError as exc:
+            missing = exc.permission
+            log.warning("onlineMeetings lookup refused (%s); falling back to parsing the join URL", exc)
+        except GraphError as exc:
+            log.warning("onlineMeetings lookup failed (%s); falling back to parsing the join URL", exc)
+        parsed = chat_id_from_join_url(join_url)
+        if parsed:
+            log.warning("meeting chat id taken from the classic join URL (fallback; short /meet/ links fail)")
+            return parsed, "join_url", missing
+        return None, "none", missing
+
+    async def find_event(self, organizer_id: str, transaction_id: str) -> str | None:
+        """Find the event created with ``transaction_id`` by the extended property every create carries
+        (``GET /users/{org}/events?$filter=singleValueExtendedProperties/Any(…)``, Calendars.ReadWrite).
+        Never creates: a create whose first attempt never landed would invite everyone afresh."""
+        from kiota_abstractions.base_request_configuration import RequestConfiguration
+        from msgraph.generated.users.item.events.events_request_builder import EventsRequestBuilder
+
+        org = self._organizer(organizer_id)
+        value = transaction_id.replace("'", "''")
+        config = RequestConfiguration(
+            query_parameters=EventsRequestBuilder.EventsRequestBuilderGetQueryParameters(
+                filter=(
+                    f"singleValueExtendedProperties/Any(ep: ep/id eq '{TRANSACTION_PROPERTY}' "
+                    f"and ep/value eq '{value}')"
+                ),
+                select=["id"],
+            )
+        )
+        found = await self._call(
+            lambda: self._client.users.by_user_id(org).events.get(request_configuration=config),
+            kind="calendar",
+            user=org,
+        )
+        ids = [e.id for e in ((found.value if found else None) or []) if e.id]
+        return ids[0] if ids else None
 
     async def reschedule(
         self,
@@ -378,15 +483,30 @@ class GraphCalendar:
         *,
         organizer_id: str | None = None,
         time_zone: str = "Europe/Stockholm",
+        recurrence: Recurrence | None = None,
     ) -> None:
         """PATCH start/end. Sent as local wall-clock time (``time_zone``, default Europe/Stockholm): the same
-        instant as UTC for a single meeting, and for a series master it keeps the series on local time."""
+        instant as UTC for a single meeting, and for a series master it keeps the series on local time.
+
+        For a series (``recurrence`` given) the PATCH also carries the recurrence with the range's
+        ``startDate`` on the new date and the pattern's ``daysOfWeek`` on the new weekday: Exchange derives
+        the occurrences from the recurrence, so moving only the master's start/end would leave the series on
+        its old dates and weekday."""
         from msgraph.generated.models.event import Event
 
         if end_utc <= start_utc:
             raise ValueError("end must be after start")
         org = self._organizer(organizer_id)
         patch = Event(start=self._dt(start_utc, time_zone), end=self._dt(end_utc, time_zone))
+        if recurrence is not None:
+            moved = Recurrence(
+                interval=recurrence.interval,
+                days_of_week=(),  # the new start's weekday
+                until=recurrence.until,
+                count=recurrence.count,
+                time_zone=recurrence.time_zone,
+            )
+            patch.recurrence = self._recurrence(moved, start_utc)
         await self._call(
             lambda: self._client.users.by_user_id(org).events.by_event_id(event_id).patch(patch),
             kind="calendar",

@@ -178,6 +178,10 @@ class LocalCalendar:
         else:
             lines += [f"DTSTART:{_utc(start)}", f"DTEND:{_utc(end)}"]
         lines.append(f"SUMMARY:{_escape(meta['subject'])}")
+        # Private like the Graph event (issue 12 §4): calendar readers other than the attendees see "busy"
+        # only; and no counter-proposals of new times, which the bot would never see.
+        lines.append("CLASS:PRIVATE")
+        lines.append("X-MICROSOFT-DISALLOW-COUNTER:TRUE")
         desc = _strip_html(meta.get("body_html", ""))
         if meta.get("comment"):
             desc = f"{meta['comment']}\n\n{desc}".strip()
@@ -260,13 +264,23 @@ class LocalCalendar:
         *,
         organizer_id: str | None = None,
         time_zone: str = "Europe/Stockholm",
+        recurrence: Recurrence | None = None,
     ) -> None:
-        """Rewrite the .ics with new times and a higher SEQUENCE."""
+        """Rewrite the .ics with new times and a higher SEQUENCE; a series moves to the new weekday too
+        (its RRULE's BYDAY), as the Graph backend moves the recurrence's start date and daysOfWeek."""
         if end_utc <= start_utc:
             raise ValueError("end must be after start")
         meta = self._load(event_id)
         if meta["cancelled"]:
             raise GraphEventNotFound(event_id)
+        rec = meta.get("recurrence")
+        if rec:
+            zone = ZoneInfo(rec["time_zone"])
+            rec["days_of_week"] = [WEEKDAYS[start_utc.astimezone(zone).weekday()]]
+            if recurrence is not None:
+                rec["interval"] = recurrence.interval
+                rec["until"] = recurrence.until.isoformat() if recurrence.until else None
+                rec["count"] = recurrence.count
         meta.update(
             start_utc=start_utc.astimezone(UTC).isoformat(),
             end_utc=end_utc.astimezone(UTC).isoformat(),
@@ -274,6 +288,11 @@ class LocalCalendar:
             updated_utc=datetime.now(UTC).isoformat(),
         )
         self._save(meta)
+
+    async def find_event(self, organizer_id: str, transaction_id: str) -> str | None:
+        """The event written for ``transaction_id`` (ids derive from it), or None; creates nothing."""
+        event_id = self.event_id_for(transaction_id)
+        return event_id if self._meta_path(event_id).exists() else None
 
     async def cancel(self, event_id: str, comment: str = "", *, organizer_id: str | None = None) -> None:
         """Rewrite as METHOD:CANCEL / STATUS:CANCELLED; cancelling twice (or an unknown id) is a no-op."""

@@ -132,8 +132,10 @@ async def test_individual_meeting_end_to_end(gbot, graph_server):
     body = request.body
     assert request.path == f"/users/{COORDINATOR.aad}/events"  # from the coordinator's own mailbox
     assert body["isOnlineMeeting"] is True and body["onlineMeetingProvider"] == "teamsForBusiness"
-    assert body["subject"] == "SSPF: Individuellt SSPF-möte SSPF-2026-001"
-    assert "SSPF-2026-001" in body["body"]["content"]
+    # issue 12 §4 / issue 14.6: neutral, private, no case content, no counter-proposals the bot never sees
+    assert body["subject"] == "SSPF-möte"
+    assert "SSPF-2026-001" not in body["body"]["content"] and "Individuellt" not in body["body"]["content"]
+    assert body["sensitivity"] == "private" and body["allowNewTimeProposals"] is False
     for secret in (*GUARDIAN_NAMES, CHILD_NAME, "K.B.", "Norra skolan"):
         assert secret not in body["subject"] and secret not in body["body"]["content"]
     addresses = sorted(a["emailAddress"]["address"] for a in body["attendees"])
@@ -213,7 +215,7 @@ async def test_urval_repeats_every_eight_weeks(gbot, graph_server):
     [request] = creates(graph_server)
     assert request.body["recurrence"]["pattern"]["interval"] == 8
     assert request.body["recurrence"]["range"]["type"] == "noEnd"
-    assert request.body["subject"] == "SSPF: Urval Youngsters/Top 5 (var 8:e vecka)"
+    assert request.body["subject"] == "SSPF-möte – Urval Youngsters/Top 5 (var 8:e vecka)"
     # the programme's own follow-up starts with it: selection-meeting and 4-month evaluation reminders
     # for the coordinator and the police and social-services people invited
     async with gbot.services.db.session() as s:
@@ -506,3 +508,171 @@ async def test_chat_install_with_the_old_permission_tells_the_admin_the_consent_
     assert install.body["consentedPermissionSet"]["resourceSpecificPermissions"] == [
         {"permissionValue": "OnlineMeeting.ReadBasic.Chat", "permissionType": "application"}
     ]
+
+
+def _chat_of(server: GraphServer) -> str:
+    [event] = server.live_events()
+    return event["_thread"]
+
+
+async def test_short_join_links_still_find_the_meeting_chat(gbot, graph_server):
+    """Teams' newer /meet/<id>?p=… links carry no thread id: the chat comes from Graph's onlineMeetings
+    lookup by join URL, the bot is installed there, and the agenda finds the meeting from that chat."""
+    graph_server.join_url_style = "short"
+    _, reply = await _book_individual(gbot)
+    text = card_text(reply.card)
+    assert "Bokat" in text and "chatt" not in text  # no warning about the meeting chat
+    assert find_action(reply.card, "Anslut till mötet")["url"].startswith("https://teams.microsoft.com/meet/")
+    thread = _chat_of(graph_server)
+    [lookup] = graph_server.requests_to("GET", r"^/users/[^/]+/onlineMeetings$")
+    assert lookup.query["$filter"].startswith("JoinWebUrl eq 'https://teams.microsoft.com/meet/")
+    assert TEAMS_APP_ID in graph_server.chat_apps[thread]
+    [row] = await rows(gbot)
+    assert row.chat_id == thread
+    async with gbot.services.db.session() as s:
+        assert (await meeting_by_chat(s, acts.TENANT, thread)).id == row.id
+
+
+async def test_without_the_access_policy_a_classic_link_is_parsed_and_the_admin_is_told(gbot, graph_server):
+    """No Teams application access policy for the organiser: the lookup is refused (403); the bot falls
+    back to the classic join URL's thread id and says what the admin must set up."""
+    graph_server.access_policy_users = set()
+    _, reply = await _book_individual(gbot)
+    text = card_text(reply.card)
+    assert "Bokat" in text
+    assert "tog den ur Teams-länken" in text and "OnlineMeetings.Read.All" in text
+    assert "New-CsApplicationAccessPolicy" in text and "Grant-CsApplicationAccessPolicy" in text
+    assert [r.status for r in graph_server.requests_to("GET", r"/onlineMeetings$")] == [403]
+    assert TEAMS_APP_ID in graph_server.chat_apps[_chat_of(graph_server)]  # the fallback worked
+
+
+async def test_short_link_without_the_access_policy_says_the_chat_was_not_found(gbot, graph_server):
+    graph_server.join_url_style = "short"
+    graph_server.access_policy_users = set()
+    _, reply = await _book_individual(gbot)
+    text = card_text(reply.card)
+    assert "Bokat" in text
+    assert "hittade inte mötets chatt" in text and "OnlineMeetings.Read.All" in text
+    assert "New-CsApplicationAccessPolicy" in text
+    [row] = await rows(gbot)
+    assert row.status == "booked" and row.chat_id is None
+    assert graph_server.requests_to("POST", r"/installedApps$") == []
+
+
+async def test_a_calendar_without_teams_meetings_is_not_reported_as_a_teams_meeting(gbot, graph_server):
+    """Graph answers 201 with isOnlineMeeting false and no join URL. The invitations went out already, so
+    the event is kept as an ordinary calendar meeting (cancelling would mail everyone again and lose the
+    time); the card says it has no Teams link and what the admin must change."""
+    graph_server.teams_disabled_for = {COORDINATOR.aad}
+    _, reply = await _book_individual(gbot)
+    card = reply.card
+    text = card_text(card)
+    assert "UTAN Teams-länk" in text and "arrangörens kalender tillåter inte Teams-möten" in text
+    assert "Teams-licens" in text
+    assert all(a.get("type") != "Action.OpenUrl" for a in card.get("actions", []))  # no join button
+    [row] = await rows(gbot)
+    assert row.status == "booked" and row.join_url is None and row.chat_id is None
+    [event] = graph_server.live_events()  # kept, not cancelled: no second mail to the guardians
+    assert event["isOnlineMeeting"] is False
+    assert graph_server.requests_to("POST", r"/cancel$") == []
+    assert graph_server.requests_to("POST", r"/installedApps$") == []
+    assert graph_server.requests_to("GET", r"/onlineMeetings$") == []
+    # the card keeps saying so when it is shown again
+    answers = (await gbot.press(COORDINATOR, acts.personal(COORDINATOR), find_action(card, "Visa svar"))).card
+    assert "UTAN Teams-länk" in card_text(answers)
+    assert_cards_valid([card, answers])
+
+
+async def _age_rows(bot, minutes: int) -> None:
+    async with bot.services.db.transaction() as s:
+        for row in await s.scalars(select(Meeting)):
+            row.updated_at = row.updated_at - timedelta(minutes=minutes)
+
+
+async def test_cancel_after_a_create_that_never_landed_sends_nothing(gbot, graph_server):
+    """The create never reached the calendar (Graph down), then the guardians withdrew consent. Cancelling
+    must not create the meeting to find it: Exchange would invite guardians and police, then cancel."""
+    case = await consented_case(gbot)
+    form = await open_form(gbot, text=f"boka möte {case.code}")
+    graph_server.fail_next("POST", r"/events$", 503, times=10, retry_after=1)
+    first = await press(gbot, form, "Boka", date=meeting_day().isoformat(), start="09:00", end="10:00")
+    assert "Microsoft svarar inte just nu" in card_text(first.card)
+    graph_server._faults.clear()
+    before = len(creates(graph_server))
+    async with gbot.services.db.transaction() as s:
+        await mark_case_meetings_cancel_pending(s, case.id)
+    # just after: a timed-out create could still land, so the repair loop looks again later
+    assert await cancel_pending_meetings(gbot.services) == 0
+    [row] = await rows(gbot)
+    assert row.status == "cancel_pending"
+    await _age_rows(gbot, 10)
+    assert await cancel_pending_meetings(gbot.services) == 1
+    [row] = await rows(gbot)
+    assert row.status == "cancelled"
+    assert len(creates(graph_server)) == before  # nothing created to find it
+    assert graph_server.events == {}  # no invitation, no cancellation ever reached anyone
+    assert len(graph_server.requests_to("GET", r"^/users/[^/]+/events$")) == 2
+
+
+async def test_cancel_after_a_timed_out_create_finds_the_event_without_creating(slow_gbot, graph_server):
+    """Graph created the event but answered too late: the row has no event id. The cancel finds the event
+    by the transaction id it carries and cancels it; no second create is sent."""
+    case = await consented_case(slow_gbot)
+    form = await open_form(slow_gbot, text=f"boka möte {case.code}")
+    graph_server.fail_next("POST", r"/events$", status=None, delay=2.0)
+    await press(slow_gbot, form, "Boka", date=meeting_day().isoformat(), start="09:00", end="10:00")
+    [row] = await rows(slow_gbot)
+    assert row.status == "pending" and row.graph_event_id is None
+    async with slow_gbot.services.db.transaction() as s:
+        await mark_case_meetings_cancel_pending(s, case.id)
+    assert await cancel_pending_meetings(slow_gbot.services) == 1
+    assert len(creates(graph_server)) == 1
+    assert graph_server.live_events() == []
+    [event] = graph_server.events.values()
+    assert event["isCancelled"] is True
+    [row] = await rows(slow_gbot)
+    assert row.status == "cancelled" and row.graph_event_id == event["id"]
+
+
+async def test_rescheduling_a_series_moves_its_weekday_and_start_date(gbot, graph_server):
+    """An arbetsgrupp every other week moved to another weekday: the whole series moves — the colleagues'
+    free/busy shows the new weekday, not the old one."""
+    form = await open_form(gbot)
+    day, new_day = meeting_day(), meeting_day(6)
+    until = (day + timedelta(days=120)).isoformat()
+    booked = (
+        await press(
+            gbot,
+            form,
+            "Boka",
+            kind="arbetsgrupp",
+            date=day.isoformat(),
+            start="13:00",
+            end="14:30",
+            others="aad-principal,aad-police",
+            others_agency="",
+            until=until,
+        )
+    ).card
+    me = acts.personal(COORDINATOR)
+    form2 = (await gbot.press(COORDINATOR, me, find_action(booked, "Boka om"))).card
+    moved = await press(gbot, form2, "Spara ny tid", date=new_day.isoformat(), start="14:00", end="15:30")
+    assert "Mötet är flyttat" in card_text(moved.card)
+    [patch] = graph_server.requests_to("PATCH", r"/events/")
+    weekday = new_day.strftime("%A").lower()
+    assert patch.body["recurrence"]["range"]["startDate"] == new_day.isoformat()
+    assert patch.body["recurrence"]["range"]["endDate"] == until
+    assert patch.body["recurrence"]["pattern"]["daysOfWeek"] == [weekday]
+    assert patch.body["recurrence"]["pattern"]["interval"] == 2
+    # what Rita's calendar shows over the next three weeks
+    calendar = gbot.services.extras["calendar"]
+    window = (local(day, "00:00").astimezone(UTC), local(day + timedelta(days=21), "00:00").astimezone(UTC))
+    info = (await calendar.get_schedule(COORDINATOR.aad, ["rita.rektor@kommun.example"], *window))[
+        "rita.rektor@kommun.example"
+    ]
+    starts = sorted(b.start_utc for b in info.busy)
+    assert starts and {s.astimezone(local(day, "00:00").tzinfo).weekday() for s in starts} == {
+        new_day.weekday()
+    }
+    assert local(new_day, "14:00").astimezone(UTC) in starts
+    assert local(new_day + timedelta(days=14), "14:00").astimezone(UTC) in starts

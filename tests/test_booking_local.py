@@ -78,7 +78,10 @@ async def test_local_booking_writes_ics_and_says_no_invitation_was_sent(bot):
     ics = Path(bot.settings.ics_dir) / f"{row.graph_event_id}.ics"
     assert str(ics.resolve()) in text
     content = unfolded(ics)
-    assert "SUMMARY:SSPF: Individuellt SSPF-möte SSPF-2026-001" in content
+    # issue 12 §4: a neutral subject, private, no case code anywhere in the calendar file
+    assert "SUMMARY:SSPF-möte\r\n" in content
+    assert "CLASS:PRIVATE\r\n" in content and "X-MICROSOFT-DISALLOW-COUNTER:TRUE\r\n" in content
+    assert "SSPF-2026-001" not in content and "Individuellt" not in content
     assert "greta@example.org" in content and "rita.rektor@kommun.example" in content
     assert "K.B." not in content and GUARDIAN_NAMES[0] not in content
     # no join button for a meeting that does not exist in Teams

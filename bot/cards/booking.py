@@ -300,6 +300,8 @@ def meeting_card(t: Translator, view: MeetingView) -> Element:
         body.append(error_text(t("booking.local.no_invitation")))
         if view.ics_path:
             body.append(text(t("booking.local.ics_at", path=view.ics_path), isSubtle=True))
+    elif view.status == "booked" and not view.join_url:  # Graph made it without a Teams meeting
+        body.append(error_text(t("booking.graph.no_teams_meeting")))
     if view.responses is not None:
         body.append(text(t("booking.responses.title"), weight="Bolder", separator=True))
         if view.responses:

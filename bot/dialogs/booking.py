@@ -443,6 +443,7 @@ async def _finish(turn: Turn, pending: Any, view: FormView) -> None:
         info = []
         if outcome.install_permission:
             info.append(turn.t("booking.error.install_chat", permission=outcome.install_permission))
+        info += [turn.t(key, **params) for key, params in outcome.notes]
         await _reply_meeting(turn, outcome.meeting_id, info)
         return
     view.notices = [_outcome_notice(turn.t, outcome)]

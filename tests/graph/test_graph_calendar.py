@@ -296,3 +296,63 @@ async def test_local_graph_refuses_an_rsc_chat_install_like_graph(graph_server):
 async def test_install_for_unknown_user(graph_backend):
     with pytest.raises(GraphUserNotFound):
         await graph_backend.install_bot_for_user("ghost")
+
+
+async def test_create_is_private_takes_no_proposals_and_carries_its_transaction_id(
+    graph_server, graph_backend
+):
+    await graph_backend.create_meeting(request("tx-private"))
+    [rec] = graph_server.requests_to("POST", r"^/users/[^/]+/events$")
+    assert rec.body["sensitivity"] == "private"
+    assert rec.body["allowNewTimeProposals"] is False
+    [prop] = rec.body["singleValueExtendedProperties"]
+    assert prop["value"] == "tx-private" and prop["id"].startswith("String {")
+
+
+async def test_find_event_by_transaction_id_creates_nothing(graph_server, graph_backend):
+    assert await graph_backend.find_event(ORGANIZER.mail, "tx-never") is None
+    booked = await graph_backend.create_meeting(request("tx-found"))
+    assert await graph_backend.find_event(ORGANIZER.mail, "tx-found") == booked.event_id
+    assert len(graph_server.requests_to("POST", r"/events$")) == 1
+
+
+@pytest.mark.parametrize("style", ["classic", "short"])
+async def test_meeting_chat_comes_from_the_online_meeting_lookup(graph_server, graph_backend, style):
+    graph_server.join_url_style = style
+    booked = await graph_backend.create_meeting(request(f"tx-{style}"))
+    assert booked.online_meeting_chat_id == graph_server.events[booked.event_id]["_thread"]
+    assert booked.chat_source == "lookup" and booked.chat_lookup_permission is None
+
+
+async def test_refused_lookup_falls_back_to_the_classic_link_and_names_the_permission(
+    graph_server, graph_backend
+):
+    graph_server.granted -= {"OnlineMeetings.Read.All"}
+    booked = await graph_backend.create_meeting(request("tx-fallback"))
+    assert booked.online_meeting_chat_id == graph_server.events[booked.event_id]["_thread"]
+    assert booked.chat_source == "join_url" and booked.chat_lookup_permission == "OnlineMeetings.Read.All"
+
+
+async def test_calendar_without_teams_gives_a_meeting_without_teams(graph_server, graph_backend):
+    graph_server.teams_disabled_for = {ORGANIZER.id}
+    booked = await graph_backend.create_meeting(request("tx-noteams"))
+    assert booked.teams_meeting is False and booked.join_url is None
+    assert booked.online_meeting_chat_id is None
+    assert graph_server.requests_to("GET", r"/onlineMeetings$") == []
+
+
+async def test_a_request_outside_graphs_contract_is_refused(graph_server):
+    """The local server checks Microsoft's metadata: an unknown property or enum member is a 400 and is
+    recorded (the fixture would then fail the test; cleared here because it is the point)."""
+    import httpx
+
+    url = f"{graph_server.base_url}/users/{ORGANIZER.id}/events"
+    headers = {"Authorization": "Bearer stub-token-for-local-graph"}
+    async with httpx.AsyncClient() as http:
+        bad_enum = await http.post(url, json={"sensitivity": "secret"}, headers=headers)
+        bad_prop = await http.post(url, json={"subjekt": "x"}, headers=headers)
+        no_path = await http.get(f"{graph_server.base_url}/users/{ORGANIZER.id}/calendar", headers=headers)
+    assert [r.status_code for r in (bad_enum, bad_prop, no_path)] == [400, 400, 400]
+    assert len(graph_server.contract_violations) == 3
+    assert "sensitivity" in graph_server.contract_violations[0]
+    graph_server.contract_violations.clear()

@@ -181,3 +181,23 @@ async def test_ics_parses_with_icalendar(tmp_path):
     assert str(event["SUMMARY"]) == "SSPF möte K-7F3Q; uppföljning, vecka 10"
     assert event["RRULE"]["COUNT"] == [5]
     assert event.decoded("DTSTART") == START
+
+
+async def test_local_series_moves_to_the_new_weekday_and_private(tmp_path):
+    """issue 14.5/14.6 in the .ics: a moved series repeats on the new weekday; the event is private and
+    takes no counter-proposals; find_event finds it by transaction id without creating anything."""
+    cal = LocalCalendar(tmp_path)
+    assert await cal.find_event("anna.samordnare@kommun.example", "tx-series") is None
+    assert list(tmp_path.iterdir()) == []  # looking created nothing
+    booked = await cal.create_meeting(req("tx-series", recurrence=Recurrence(interval=2)))  # a Tuesday
+    assert await cal.find_event("anna.samordnare@kommun.example", "tx-series") == booked.event_id
+    text = "\n".join(unfold(cal.ics_path(booked.event_id).read_bytes().decode()))
+    assert "RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;WKST=MO" in text
+    assert "CLASS:PRIVATE" in text and "X-MICROSOFT-DISALLOW-COUNTER:TRUE" in text
+    thursday = START + timedelta(days=2)
+    await cal.reschedule(
+        booked.event_id, thursday, thursday + timedelta(hours=1), recurrence=Recurrence(interval=2)
+    )
+    text = "\n".join(unfold(cal.ics_path(booked.event_id).read_bytes().decode()))
+    assert "RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TH;WKST=MO" in text
+    assert "DTSTART;TZID=Europe/Stockholm:20310306T090000" in text
