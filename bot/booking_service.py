@@ -436,7 +436,8 @@ async def _cancel_in_calendar(services: Services, meeting_id: str, comment: str)
             event_id = await calendar.find_event(row.organizer_aad_id, row.transaction_id)
             if event_id is None:
                 age = utcnow() - row.updated_at
-                if age < CREATE_IN_FLIGHT:
+                # The local calendar writes in this process: a create it did not finish never will.
+                if age < CREATE_IN_FLIGHT and row.backend != "local":
                     # A create that timed out moments ago may still land: the repair loop looks again.
                     log.info("cancel of %s: no event yet, looking again later", meeting_id)
                     return Outcome("cancel_queued", meeting_id)
