@@ -1,17 +1,29 @@
 # Two commands: `make run` starts the bot, `make test` runs the whole suite. Both create .venv.
-PYTHON ?= python3.11
-VENV := .venv
+#
+# Python: the newest supported interpreter on this machine (3.13, then 3.12, then 3.11: tools/pythons.sh);
+# an existing .venv keeps its interpreter while that is a supported one (`make clean` to start over, or
+# `make test PYTHON=python3.12 VENV=.venv-3.12` for another). Packages: exactly the versions in
+# requirements/dev.lock, checked against their hashes; the project itself is installed without deps.
+PYTHON ?= $(shell tools/pythons.sh --newest)
+OLDEST_PYTHON ?= $(shell tools/pythons.sh | tail -1)
+VENV ?= .venv
 PY := $(VENV)/bin/python
+LOCK := requirements/dev.lock
 STAMP := $(VENV)/.installed
 NODE_STAMP := tools/node_modules/.installed
 PORT ?= 3978
+# The tests that need neither Node nor a bot run: rules, the HTTP guard, tokens, the wire format.
+CORE_TESTS := tests/domain tests/test_http_guard.py tests/test_auth.py tests/test_wire.py
+SUPPORTED_PY := import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))
 
-.PHONY: run test lint playground package bench screenshots clean
+.PHONY: run test test-core test-floors lint lock playground package bench screenshots clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+$(STAMP): pyproject.toml $(LOCK)
+	@if ! $(PY) -c '$(SUPPORTED_PY)' 2>/dev/null; then \
+		test -n "$(PYTHON)" || { echo "no supported Python (3.11-3.13) found" >&2; exit 1; }; \
+		rm -rf $(VENV); echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 $(NODE_STAMP): tools/package.json tools/package-lock.json
@@ -21,15 +33,36 @@ $(NODE_STAMP): tools/package.json tools/package-lock.json
 
 run: $(STAMP)
 	mkdir -p var
-	SSPF_COORDINATORS=$${SSPF_COORDINATORS-*/00000000-0000-0000-0000-0000000000020} PORT=$(PORT) $(PY) -m bot.app
+	SSPF_COORDINATORS=$${SSPF_COORDINATORS-*/00000000-0000-0000-0000-0000000000020} PORT=$(PORT) $(VENV)/bin/sspf-bot
 
 test: $(STAMP) $(NODE_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
+# The domain + HTTP tests only (CI runs them on the other supported Pythons).
+test-core: $(STAMP)
+	$(PY) -m pytest -q $(CORE_TESTS) $(PYTEST_ARGS)
+
+# The declared minimum versions (requirements/floors.txt) on the oldest supported Python, in their own venv.
+test-floors:
+	rm -rf .venv-floors
+	$(OLDEST_PYTHON) -m venv .venv-floors
+	.venv-floors/bin/python -m pip install --quiet -c requirements/floors.txt -e ".[dev]"
+	.venv-floors/bin/python -m pip check
+	.venv-floors/bin/python -m pytest -q $(CORE_TESTS) $(PYTEST_ARGS)
+
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+# Regenerate the lockfiles after a change of pyproject.toml's dependencies (uv: one universal lock,
+# with hashes, valid on 3.11-3.13; plain pip installs it). `make lock UPGRADE=--upgrade` takes new releases.
+lock: $(STAMP)
+	$(PY) -m pip install --quiet uv==0.13.8
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+		--generate-hashes --custom-compile-command "make lock" $(UPGRADE) -o requirements/dev.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra bench --universal --python-version 3.11 \
+		--generate-hashes --custom-compile-command "make lock" $(UPGRADE) -o requirements/bench.lock
 
 playground: $(NODE_STAMP)
 	TEAMSAPPTESTER_BROWSER=none tools/node_modules/.bin/agentsplayground \
@@ -44,8 +77,10 @@ screenshots: $(STAMP) $(NODE_STAMP)
 	node tools/render_cards.js build/cards.json build/screenshots/
 	$(PY) -m tests.e2e.screenshots --out build/screenshots/playground
 
+# Benchmarks compare with stock botbuilder (the `bench` extra), locked like the rest.
 bench: $(STAMP)
+	$(PY) -m pip install --quiet --require-hashes -r requirements/bench.lock
 	$(PY) -m bench.throughput
 
 clean:
-	rm -rf $(VENV) var build tools/node_modules
+	rm -rf $(VENV) .venv-* var build tools/node_modules

@@ -4,7 +4,9 @@
     python tools/build_package.py --local                          # nil GUID, for local tooling only
 
 `${{BOT_ID}}` in the JSON files is replaced by the env `MicrosoftAppId`; the build refuses an empty or
-non-GUID id unless `--local` (then 00000000-0000-0000-0000-000000000000). The substituted manifest and
+non-GUID id unless `--local` (then 00000000-0000-0000-0000-000000000000). The manifest's `version` is
+the package version from pyproject.toml (`[project] version`), so a new release of the bot is a new app
+version that Teams admin center accepts as an update without a hand edit. The substituted manifest and
 localization files are validated against Microsoft's JSON schema (npm @microsoft/app-manifest,
 `npm ci --prefix tools`) before zipping.
 Exit code 0 on success, 1 on validation errors, 2 on usage/setup errors.
@@ -13,10 +15,12 @@ Exit code 0 on success, 1 on validation errors, 2 on usage/setup errors.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
 import tempfile
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -31,18 +35,38 @@ from tests.harness.manifest import (  # noqa: E402
     substitute,
 )
 
+PYPROJECT = ROOT / "pyproject.toml"
+# Teams accepts MAJOR.MINOR.PATCH only (schema pattern), each number without leading zeros.
+RELEASE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 # Fixed timestamp so the same inputs give the same zip bytes.
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
 
-def build(bot_id: str, out: Path, src: Path = APP_PACKAGE) -> Path:
+def app_version(pyproject: Path = PYPROJECT) -> str:
+    """The Teams app version for the package version: its MAJOR.MINOR.PATCH (``1.2.0rc1`` → ``1.2.0``)."""
+    version = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"]
+    m = RELEASE.match(version)
+    if not m or m.group(0).count(".") != 2:
+        raise ValueError(f"package version {version!r} has no MAJOR.MINOR.PATCH for the Teams manifest")
+    return m.group(0)
+
+
+def with_version(manifest_text: str, version: str) -> str:
+    manifest = json.loads(manifest_text)
+    manifest["version"] = version
+    return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+
+
+def build(bot_id: str, out: Path, src: Path = APP_PACKAGE, version: str | None = None) -> Path:
     files = sorted(p for p in src.iterdir() if p.is_file() and p.suffix in {".json", ".png"})
     with tempfile.TemporaryDirectory() as tmp:
         staged = Path(tmp)
         for f in files:
             if f.suffix == ".json":
                 text = substitute(f.read_text(encoding="utf-8"), {"BOT_ID": bot_id})
+                if f.name == "manifest.json":
+                    text = with_version(text, version or app_version())
                 (staged / f.name).write_text(text, encoding="utf-8")
             else:
                 (staged / f.name).write_bytes(f.read_bytes())
@@ -85,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, KeyError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    print(f"built {out} (botId {bot_id})")
+    print(f"built {out} (botId {bot_id}, version {app_version()})")
     return 0
 
 
