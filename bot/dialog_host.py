@@ -1,73 +1,33 @@
-"""Multi-turn dialogs (botbuilder-dialogs) with their state in our database.
+"""Per-user preferences kept in botbuilder's ``UserState``, stored in our database.
 
-Registry commands always win over an active dialog (``hjälp`` mid-dialog still helps); text that is no
-command continues the dialog the user is in, in their 1:1 chat. State is per conversation and saved
-through ``SqlStorage`` in the turn's transaction, so a user keeps their place across a restart or
-when the next message lands on another replica.
+Today that is one thing: the language a user chose with ``språk`` (``bot/dialogs/language.py``). It
+lives where it always has: the ``language`` property of the user's state row (``bot_state``, key
+``<channel>/users/<user id>``), saved through ``SqlStorage`` in the turn's own transaction, so the
+choice survives a restart and is seen by every replica.
+
+There are no multi-turn dialogs any more: every flow is a card (botbuilder-dialogs and its 13 packages
+were dropped for the one language prompt they served). The class keeps its name and its place in
+``Services`` (``services.dialogs``) so callers did not change.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
-from botbuilder.core import ConversationState, TurnContext, UserState
-from botbuilder.dialogs import Dialog, DialogSet, DialogTurnStatus
+from botbuilder.core import TurnContext, UserState
 
 from bot.state_storage import SqlStorage
 from store.db import Database
 
 LANGUAGE_CACHE_SECONDS = 60.0
-DialogFactory = Callable[["DialogHost"], Dialog]
-DIALOGS: list[DialogFactory] = []  # flows in bot/dialogs/ append their dialog's factory
-
-
-def dialog(factory: DialogFactory) -> DialogFactory:
-    DIALOGS.append(factory)
-    return factory
 
 
 class DialogHost:
     def __init__(self, db: Database) -> None:
         self.storage = SqlStorage(db)
-        self.conversation_state = ConversationState(self.storage)
         self.user_state = UserState(self.storage)
-        self.dialog_state = self.conversation_state.create_property("DialogState")
         self.language = self.user_state.create_property("language")
-        self.dialogs = DialogSet(self.dialog_state)
         self._language_cache: dict[str, tuple[str | None, float]] = {}
-        for factory in DIALOGS:
-            self.dialogs.add(factory(self))
-
-    async def _save(self, context: TurnContext) -> None:
-        await self.conversation_state.save_changes(context)
-        await self.user_state.save_changes(context)
-
-    async def begin(self, context: TurnContext, dialog_id: str) -> None:
-        dc = await self.dialogs.create_context(context)
-        await dc.cancel_all_dialogs()
-        await dc.begin_dialog(dialog_id)
-        await self._save(context)
-
-    async def is_active(self, context: TurnContext) -> bool:
-        """Whether the user is in a dialog (a typed answer then belongs to it, not to the commands)."""
-        return (await self.dialogs.create_context(context)).active_dialog is not None
-
-    async def continue_active(self, context: TurnContext) -> bool:
-        """Continue the user's dialog if they are in one; False when there is none."""
-        dc = await self.dialogs.create_context(context)
-        if dc.active_dialog is None:
-            return False
-        result = await dc.continue_dialog()
-        await self._save(context)
-        return result.status != DialogTurnStatus.Empty
-
-    async def cancel(self, context: TurnContext) -> bool:
-        dc = await self.dialogs.create_context(context)
-        had = dc.active_dialog is not None
-        await dc.cancel_all_dialogs()
-        await self._save(context)
-        return had
 
     async def preferred_language(self, context: TurnContext, user_key: str) -> str | None:
         """The language the user chose with ``språk`` (cached briefly: read on every personal turn)."""
@@ -79,5 +39,7 @@ class DialogHost:
         return lang
 
     async def set_language(self, context: TurnContext, user_key: str, lang: str) -> None:
+        """Store the choice in the turn's transaction (committed with the turn, like everything else)."""
         await self.language.set(context, lang)
+        await self.user_state.save_changes(context)
         self._language_cache[user_key] = (lang, time.monotonic() + LANGUAGE_CACHE_SECONDS)

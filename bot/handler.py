@@ -228,11 +228,6 @@ class SspfBot(TeamsActivityHandler):
             return
         matched = registry.match_text(turn_context.activity.text or "")
         if matched is None:
-            turn: Turn = turn_context.turn_state[TURN_KEY]
-            if turn.is_personal and await self.services.dialogs.is_active(turn_context):
-                # through the registry like everything else, so the middleware sees what was typed
-                await self.dispatch(turn_context, registry.routes["dialog.continue"])
-                return
             await self.dispatch(turn_context, registry.routes["help"], data={"not_understood": True})
             return
         route, args = matched
