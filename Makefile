@@ -16,7 +16,7 @@ PORT ?= 3978
 CORE_TESTS := tests/domain tests/test_http_guard.py tests/test_auth.py tests/test_wire.py
 SUPPORTED_PY := import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))
 
-.PHONY: run test test-core test-floors lint lock playground package bench screenshots clean
+.PHONY: run test test-core test-floors lint lock playground package bench screenshots clean doctor
 
 $(STAMP): pyproject.toml $(LOCK)
 	@if ! $(PY) -c '$(SUPPORTED_PY)' 2>/dev/null; then \
@@ -81,6 +81,9 @@ screenshots: $(STAMP) $(NODE_STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet --require-hashes -r requirements/bench.lock
 	$(PY) -m bench.throughput
+
+doctor: $(STAMP)
+	$(PY) -m bot.doctor $(DOCTOR_ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-* var build tools/node_modules
