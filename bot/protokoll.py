@@ -1,5 +1,10 @@
-"""The record of a meeting: the protokoll (what the card in the chat shows) and the handlingsplan as a
-Word document the coordinator files in the case system.
+"""The record of a meeting: the protokoll and the handlingsplan as a Word document the coordinator files
+in the case system.
+
+The protokoll exists twice: a neutral copy posted in the meeting chat (``neutral_protokoll_view``: type,
+case code, day, agencies, nothing about the child, since the chat keeps it for every member), and the
+content (``protokoll_view``) shown only in an entitled person's own view (``bot.dialogs.agenda``) and in
+the coordinator's document.
 
 Both carry the case CODE only: the child's initials, name or guardians are never read here.
 Delivery: in local mode the file is written under ``var/`` (beside the local calendar) and the
@@ -102,16 +107,49 @@ def _status(t: Translator, status: str) -> str:
     return t(f"action_status.{status}") if status in ActionStatus._value2member_map_ else status
 
 
-async def protokoll_view(
-    session: AsyncSession, t: Translator, run: AgendaRun, *, tz: ZoneInfo, in_chat: bool = False
+async def neutral_protokoll_view(
+    session: AsyncSession, t: Translator, run: AgendaRun, *, tz: ZoneInfo, withheld: str | None = None
 ) -> ProtokollView:
-    """The record of the meeting. ``in_chat``: the copy posted in the meeting chat, which every member of
-    the chat reads -- a group meeting's individnivå (case codes and notes) is left to the coordinator's
-    document there."""
+    """The copy posted in the meeting chat, which every member of the chat keeps (issue 12 §3): the
+    meeting type, the case code, the day and which agencies took part. No notes, no action texts, no
+    names, no decision: those are in each entitled person's own view and in the coordinator's document."""
+    template = get_template(run.template_key)
+    case = await find_case(session, run.tenant_id, case_id=run.case_id) if run.case_id else None
+    attendees = await q.attendees_of_run(session, run.id)
+    agencies = sorted({a.agency for a in attendees if a.agency})
+    return ProtokollView(
+        run_id=run.id,
+        title=template.title,
+        case_code=case.code if case else None,
+        held_on=run.started_at.astimezone(tz).date().isoformat(),
+        attendees=[],
+        sections=[],
+        actions=[],
+        neutral=True,
+        agencies=agencies,
+        withheld=withheld,
+        user_ids=[a.teams_user_id for a in attendees],
+    )
+
+
+async def protokoll_view(
+    session: AsyncSession,
+    t: Translator,
+    run: AgendaRun,
+    *,
+    tz: ZoneInfo,
+    allowed_cases: set[str] | None = None,
+) -> ProtokollView:
+    """The record of the meeting with its content: for the coordinator's document (``allowed_cases``
+    None: everything), or for one viewer's own view, where only the cases in ``allowed_cases`` are shown
+    (a group meeting's individnivå notes on other cases are left out and the view says so). The caller
+    decides who sees this at all; ``shown_case_ids`` says what it holds, for the audit row."""
     template = get_template(run.template_key)
     case = await find_case(session, run.tenant_id, case_id=run.case_id) if run.case_id else None
     entries = await q.entries_of_run(session, run.id)
     attendees = await q.attendees_of_run(session, run.id)
+    shown: list[str | None] = []
+    left_out = False
     codes = {
         c.id: c.code
         for c in await q.consented_cases(session, run.tenant_id, run.started_at.date(), limit=500)
@@ -123,15 +161,17 @@ async def protokoll_view(
         lines: list[str] = []
         if step.kind in (StepKind.AGENCY_TEXT, StepKind.FREE_TEXT):
             lines = [f"{agency_label(t, e.agency)} – {e.author_name}: {e.text}" for e in mine]
-        elif step.kind is StepKind.INDIVIDUAL_CASES and in_chat:
-            if any(e.step_key.startswith(step.key + "#") for e in entries):
-                lines = [t("agenda.cases_in_document")]
         elif step.kind is StepKind.INDIVIDUAL_CASES:
             for e in entries:
                 if e.step_key.startswith(step.key + "#"):
                     case_id = e.step_key.split("#", 1)[1]
+                    if allowed_cases is not None and case_id not in allowed_cases:
+                        left_out = True
+                        continue
                     code = codes.get(case_id) or t("agenda.case_without_consent_now")
                     lines.append(f"{code}: {agency_label(t, e.agency)} – {e.author_name}: {e.text}")
+                    if case_id not in shown:
+                        shown.append(case_id)
         elif step.kind is StepKind.ACTION_REVIEW:
             for item in await action_q.actions_to_review(session, run, limit=200):
                 line = t("agenda.review_line", text=item.text, status=_status(t, item.status))
@@ -157,6 +197,10 @@ async def protokoll_view(
             lines = [t("agenda.confirmed_by", author=e.author_name) for e in mine]
         sections.append((step.title, lines))
     actions = [ActionView.of(a) for a in await action_q.actions_of_run(session, run.id)]
+    if run.case_id:
+        shown.insert(0, run.case_id)
+    elif any(lines for title, lines in sections) or actions:
+        shown.insert(0, None)  # a group meeting's general notes
     return ProtokollView(
         run_id=run.id,
         title=template.title,
@@ -167,6 +211,9 @@ async def protokoll_view(
         actions=actions,
         decision=decision,
         next_meeting=next_meeting,
+        note=t("agenda.protokoll_cases_left_out") if left_out else None,
+        user_ids=[a.teams_user_id for a in attendees],
+        shown_case_ids=shown,
     )
 
 

@@ -19,6 +19,7 @@ from tests.harness import activities as acts
 from tests.harness.bot_runner import RunningBot, card_text, find_action, input_values, local_settings
 from tests.harness.cards import CARD_BUDGET_BYTES, assert_valid_cards
 from tests.harness.seed import seed_action, seed_case, seed_meeting
+from tests.harness.views import own_view
 
 CODE = "SSPF-2026-007"
 CHILD_INITIALS = "Z.Q."
@@ -46,7 +47,8 @@ async def _case_meeting(bot, conv, kind: str = "individuell", **case_kw: Any):
             youth_name=YOUTH,
             **case_kw,
         )
-        await seed_meeting(s, acts.TENANT, kind=kind, chat_id=conv.id, case=case)
+        # the team is invited (as booking does): chat members who are not participants see the neutral card
+        await seed_meeting(s, acts.TENANT, kind=kind, chat_id=conv.id, case=case, participants=TEAM)
     return case
 
 
@@ -171,9 +173,10 @@ async def test_individual_meeting_walk_through(bot):
     case = await _case_meeting(bot, conv)
     cards: list[dict[str, Any]] = []
     start = await bot.say(COORDINATOR, conv, "starta mötet")
-    card = start.card
+    # the chat keeps the neutral card; the chair's own view (Teams' refresh) carries the content
+    card = (await own_view(bot, COORDINATOR, conv, start.card)).card
     message_id = start.sent[0].activity_id
-    cards.append(card)
+    cards += [start.card, card]
     assert "Skriftligt samtycke finns" in card_text(card)
     card = (await bot.press(COORDINATOR, conv, find_action(card, "Bekräfta syfte och samtycke"))).card
     assert "Bekräftat av Kim Koordinator." in card_text(card)
@@ -197,12 +200,16 @@ async def test_individual_meeting_walk_through(bot):
         ("socialtjanst", texts[SOCIAL]),
         ("polis", texts[POLICE]),
     }
+    # the card in the chat (what its history keeps) says who contributed, never what
     everyone = _posted(bot, message_id)
     for t in texts.values():
-        assert t in card_text(everyone)
-    mine = (await bot.press(POLICE, conv, find_action(everyone, "Spara"), {"entry": texts[POLICE]})).card
+        assert t not in card_text(everyone)
+    assert "Har bidragit: Polis, Skola, Socialtjänst" in card_text(everyone)
+    police_view = (await own_view(bot, POLICE, conv, everyone)).card
+    assert all(t in card_text(police_view) for t in texts.values())
+    mine = (await bot.press(POLICE, conv, find_action(police_view, "Spara"), {"entry": texts[POLICE]})).card
     assert "Du skriver för: Polis" in card_text(mine)
-    cards += [everyone, mine]
+    cards += [everyone, police_view, mine]
 
     # someone who is not the chair presses Nästa: nothing moves, they get a short note
     not_chair = await bot.press(SOCIAL, conv, find_action(everyone, "Nästa ▶"))
@@ -287,7 +294,10 @@ async def test_individual_meeting_walk_through(bot):
 
     # the chair ends the meeting: protokoll in the chat, actions stored with the case
     end = await bot.say(COORDINATOR, conv, "avsluta mötet")
-    [protokoll] = [c for c in end.cards if "Protokoll –" in card_text(c)]
+    [posted] = [c for c in end.cards if "Protokoll –" in card_text(c)]
+    assert texts[PRINCIPAL] not in card_text(posted) and "Läxhjälp tisdagar" not in card_text(posted)
+    protokoll = (await own_view(bot, COORDINATOR, conv, posted)).card
+    cards.append(posted)
     ptext = card_text(protokoll)
     for needle in [
         "Protokoll – Individuellt SSPF-möte",
@@ -335,7 +345,9 @@ async def test_press_from_someone_outside_the_case_team_is_refused_and_audited(b
         OUTSIDER, conv, find_action(card, "Spara"), {"entry": "Jag vet något", "agency": "annan"}
     )
     assert "har du inte behörighet" in card_text(reply.card)
-    assert input_values(reply.card)["entry"] == "Jag vet något"
+    # their own view is the neutral card: no input for a case they may not write about (issue 12 §3)
+    assert "Du är inte kallad till det här mötet" in card_text(reply.card)
+    assert input_values(reply.card) == {}
     async with bot.services.db.session() as s:
         assert await s.scalar(select(func.count()).select_from(StepEntry)) == 0
         denied = await s.scalar(
@@ -351,7 +363,9 @@ async def test_agency_outside_the_consent_cannot_write(bot):
     card = (await bot.press(COORDINATOR, conv, find_action(card, "Nästa ▶"))).card
     reply = await bot.press(POLICE, conv, find_action(card, "Spara"), {"entry": "Polisens bild"})
     assert "samtycke omfattar inte Polis" in card_text(reply.card)
-    assert input_values(reply.card)["entry"] == "Polisens bild"
+    # police's own view: the neutral card and why, no input for this case (issue 12 §3)
+    assert "samtycke omfattar inte din verksamhet" in card_text(reply.card)
+    assert input_values(reply.card) == {}
 
 
 # --- follow-up: reviewing earlier actions ---------------------------------------------------------
@@ -387,12 +401,14 @@ async def test_follow_up_meeting_reviews_open_actions(bot):
             responsible=(POLICE.aad, POLICE.name),
             status="done",
         )
-    card = (await bot.say(COORDINATOR, conv, "starta mötet")).card
+    posted = (await bot.say(COORDINATOR, conv, "starta mötet")).card
+    assert "Läxhjälp två dagar i veckan" not in card_text(posted), "action texts stay out of the chat"
+    card = (await own_view(bot, COORDINATOR, conv, posted)).card
     text = card_text(card)
     assert "Genomgång av varje åtgärd" in text
     assert "Läxhjälp två dagar i veckan" in text and "Hitta en fritidsaktivitet" in text
     assert "Redan klar sedan länge" not in text
-    cards = [card]
+    cards = [posted, card]
 
     not_done = next(a for a in _actions(card, "Ej genomförd") if a["data"]["action_id"] == homework.id)
     refused = await bot.press(PRINCIPAL, conv, not_done, {f"comment_{homework.id}": ""})
@@ -425,7 +441,10 @@ async def test_follow_up_meeting_reviews_open_actions(bot):
     assert "Beslut (Kim Koordinator): Avsluta – Målen nådda" in card_text(decided.card)
     cards += [missing.card, decided.card]
     ended = await bot.press(COORDINATOR, conv, find_action(decided.card, "Avsluta mötet"))
-    [protokoll] = [c for c in ended.cards if "Protokoll –" in card_text(c)]
+    [posted] = [c for c in ended.cards if "Protokoll –" in card_text(c)]
+    assert "Eleven har bytt skola" not in card_text(posted) and "Avsluta" not in card_text(posted)
+    protokoll = (await own_view(bot, COORDINATOR, conv, posted)).card
+    cards.append(posted)
     ptext = card_text(protokoll)
     assert "Läxhjälp två dagar i veckan – Kan inte genomföras (Eleven har bytt skola.)" in ptext
     assert "Beslut: Avsluta" in ptext
@@ -553,7 +572,9 @@ async def test_coordinator_gets_the_handlingsplan_as_a_word_file(bot, tmp_path: 
         {"a_kind": "laxlasning", "a_agency": "skola", "a_responsible": PRINCIPAL.aad, "a_due_on": due},
     )
     end = await bot.say(COORDINATOR, conv, "avsluta mötet")
-    [protokoll] = [c for c in end.cards if "Protokoll –" in card_text(c)]
+    [posted] = [c for c in end.cards if "Protokoll –" in card_text(c)]
+    assert "Word-fil" not in card_text(posted)  # the document is the coordinator's: only in their view
+    protokoll = (await own_view(bot, COORDINATOR, conv, posted)).card
 
     refused = await bot.press(
         PRINCIPAL, conv, find_action(protokoll, "Handlingsplan som Word-fil (koordinator)")

@@ -1,5 +1,15 @@
 """The agenda card (one per meeting chat, refreshed in place) and the protokoll card.
 
+Two kinds of each (issue 12 §3):
+
+- the **neutral** card, the one posted or updated in the chat and so kept in its history for every
+  member: meeting type, case code, current step title, progress, which agencies have contributed, and
+  buttons. Nothing about the child: no notes, action texts, comments, outcomes, names of the family.
+- the **viewer's own view**, answered to one person's Universal Actions ``refresh`` (Teams asks for it
+  for each of the card's ``refresh.userIds``, at most 60) or to their "Visa för mig" press. Teams shows
+  it to that person only and does not keep it in the chat. Case content appears only here, and only for
+  whom ``bot.dialogs.agenda`` found entitled; everyone else gets the neutral card and a sentence on why.
+
 Both show the case CODE only: never the child's initials or name, never a guardian. Texts people
 write are capped per entry (``ENTRY_MAX``, said on the card) and, if a card would still pass the
 28 KB budget, shown shortened with a note that the full text is kept (``fit_card``).
@@ -81,6 +91,7 @@ class CaseNotes:
     id: str
     code: str
     notes: list[EntryView] = field(default_factory=list)
+    allowed: bool = True  # False: the viewer may see the code, not the notes (and gets no input)
 
 
 @dataclass
@@ -98,9 +109,14 @@ class AgendaView:
     cases: list[CaseNotes] = field(default_factory=list)
     team: list[tuple[str, str]] = field(default_factory=list)  # (aad id, "Name (Skola)")
     consent_agencies: list[str] | None = None  # None: no valid consent (or no case)
-    # individnivå of a group meeting: "everyone" on the card posted in the chat (no codes there),
-    # "viewer" for someone who is not a member of the group; None when the list is shown
-    cases_withheld: str | None = None
+    # the neutral card (posted in the chat, or the view of someone who may not see the content)
+    neutral: bool = False
+    contributors: list[str] = field(default_factory=list)  # agencies that wrote at the current step
+    withheld: str | None = None  # why this viewer sees the neutral card (a Swedish sentence)
+    # individnivå of a group meeting: the viewer is not one of the group (no codes for them)
+    cases_withheld: bool = False
+    # what the view shows of each case (for the audit row; None: a group meeting's general notes)
+    shown_case_ids: list[str | None] = field(default_factory=list)
     user_ids: list[str] = field(default_factory=list)
     # the viewer's own view (None on the card posted for everyone)
     viewer_agency: str | None = None
@@ -125,6 +141,12 @@ class ProtokollView:
     actions: list[ActionView]
     decision: str | None = None
     next_meeting: str | None = None
+    neutral: bool = False  # the copy posted in the chat: no notes, actions, names or decision
+    agencies: list[str] = field(default_factory=list)  # who took part, by agency (the neutral copy)
+    withheld: str | None = None  # why this viewer sees the neutral copy
+    note: str | None = None  # e.g. that notes on cases outside the viewer's teams are left out
+    user_ids: list[str] = field(default_factory=list)
+    shown_case_ids: list[str | None] = field(default_factory=list)
 
 
 def _short(value: str, cap: int | None) -> str:
@@ -187,18 +209,33 @@ def _progress(view: AgendaView) -> Element:
     return container(items, separator=True)
 
 
-def _refresh(view: AgendaView) -> dict[str, Any]:
-    refresh: dict[str, Any] = {
-        "action": {
-            "type": "Action.Execute",
-            "verb": "agenda.refresh",
-            "data": {"verb": "agenda.refresh", "run_id": view.run_id},
-        }
-    }
-    ids = list(dict.fromkeys(u for u in view.user_ids if u))[:MAX_USER_IDS]
-    if ids:  # an empty list would switch automatic refresh off for everyone
+def refresh_clause(run_id: str, user_ids: list[str], *, which: str = "agenda") -> dict[str, Any]:
+    """Universal Actions ``refresh``: Teams asks the bot (adaptiveCard/action, trigger "automatic") for
+    the own view of each listed user (Teams user ids, at most 60) when they see the card; everyone else
+    sees the posted card and can press "Visa för mig" (the same verb, trigger "manual").
+
+    Without ``userIds`` Teams would ask for every member of a chat of up to 60; with an empty list for
+    nobody. The list is who has used the agenda; the bot decides per request what each one sees."""
+    data = {"verb": "agenda.refresh", "run_id": run_id}
+    if which != "agenda":
+        data["card"] = which
+    refresh: dict[str, Any] = {"action": {"type": "Action.Execute", "verb": "agenda.refresh", "data": data}}
+    ids = list(dict.fromkeys(u for u in user_ids if u))[:MAX_USER_IDS]
+    if ids:
         refresh["userIds"] = ids
     return refresh
+
+
+def _refresh(view: AgendaView) -> dict[str, Any]:
+    return refresh_clause(view.run_id, view.user_ids)
+
+
+def show_me(t: Translator, run_id: str, *, which: str = "agenda") -> Element:
+    """ "Visa för mig": the viewer's own view on demand (chats over 60, or before Teams refreshed)."""
+    data: dict[str, Any] = {"run_id": run_id}
+    if which != "agenda":
+        data["card"] = which
+    return execute(t("agenda.show_me"), "agenda.refresh", **data)
 
 
 def _act(title: str, verb: str, view: AgendaView, *, style: str | None = None, **data: Any) -> Element:
@@ -214,7 +251,55 @@ def _act(title: str, verb: str, view: AgendaView, *, style: str | None = None, *
     )
 
 
+def _nav(t: Translator, view: AgendaView) -> list[Element]:
+    last = view.step_index == len(view.steps) - 1
+    actions: list[Element] = []
+    if view.step_index > 0:
+        actions.append(_act(t("agenda.back"), "agenda.back", view))
+    if not last:
+        actions.append(_act(t("agenda.next"), "agenda.next", view, style="positive"))
+    actions.append(_act(t("agenda.end"), "agenda.end", view, style="destructive" if not last else "positive"))
+    return actions
+
+
+def _neutral_agenda_card(t: Translator, view: AgendaView) -> Element:
+    """What the chat keeps: no case content, whoever looks (issue 12 §3)."""
+    body: list[Element] = _header(t, view)
+    if view.note:
+        body.append(text(view.note, color="Attention", weight="Bolder"))
+    for message in view.errors.values():
+        body.append(error_text(message))
+    step = view.step
+    if step is None:
+        body.append(text(t("agenda.ended_body")))
+        body.append(_progress(view))
+        result = card(body)
+        result["refresh"] = _refresh(view)
+        return result
+    body.append(text(step.title, size="Large", weight="Bolder", separator=True))
+    if view.contributors:
+        who = ", ".join(agency_label(t, a) for a in view.contributors)
+        body.append(text(t("agenda.contributed", agencies=who), spacing="Small"))
+    else:
+        body.append(text(t("agenda.no_contributions"), isSubtle=True, spacing="Small"))
+    body.append(_progress(view))
+    if view.withheld:
+        body.append(text(view.withheld, weight="Bolder", separator=True))
+    else:
+        body.append(text(t("agenda.neutral_privacy"), isSubtle=True, size="Small", separator=True))
+    body.append(text(t("agenda.chair_only_hint"), isSubtle=True, size="Small"))
+    actions: list[Element] = []
+    if not view.withheld:
+        actions.append(show_me(t, view.run_id))
+    actions.extend(_nav(t, view))
+    result = card(body, actions)
+    result["refresh"] = _refresh(view)
+    return result
+
+
 def _agenda_card(t: Translator, view: AgendaView, cap: int | None) -> Element:
+    if view.neutral:
+        return _neutral_agenda_card(t, view)
     body: list[Element] = _header(t, view)
     if view.note:
         body.append(text(view.note, color="Attention", weight="Bolder"))
@@ -232,16 +317,9 @@ def _agenda_card(t: Translator, view: AgendaView, cap: int | None) -> Element:
     body.extend(_step_body(t, view, step, cap))
     body.append(_progress(view))
     body.append(text(t("agenda.privacy"), isSubtle=True, size="Small"))
-
-    last = view.step_index == len(view.steps) - 1
-    actions: list[Element] = []
-    if view.step_index > 0:
-        actions.append(_act(t("agenda.back"), "agenda.back", view))
-    if not last:
-        actions.append(_act(t("agenda.next"), "agenda.next", view, style="positive"))
-    actions.append(_act(t("agenda.end"), "agenda.end", view, style="destructive" if not last else "positive"))
+    body.append(text(t("agenda.own_view"), isSubtle=True, size="Small"))
     body.append(text(t("agenda.chair_only_hint"), isSubtle=True, size="Small"))
-    result = card(body, actions)
+    result = card(body, _nav(t, view))
     result["refresh"] = _refresh(view)
     return result
 
@@ -321,17 +399,23 @@ def _text_step(t: Translator, view: AgendaView, step: AgendaStep, cap: int | Non
 
 
 def _cases_step(t: Translator, view: AgendaView, cap: int | None) -> list[Element]:
-    if view.cases_withheld == "everyone":
-        return [
-            text(t("agenda.cases_for_members"), isSubtle=True),
-            {"type": "ActionSet", "actions": [_act(t("agenda.show_cases"), "agenda.refresh", view)]},
-        ]
-    if view.cases_withheld == "viewer":
+    if view.cases_withheld:
         return [text(t("agenda.cases_not_for_you"), isSubtle=True)]
     if not view.cases:
         return [text(t("agenda.no_consented_cases"), isSubtle=True)]
     body: list[Element] = [text(t("agenda.cases_intro"), isSubtle=True)]
     for case in view.cases:
+        if not case.allowed:  # the code only: its notes and its input are for the case's team
+            body.append(
+                container(
+                    [
+                        text(case.code, weight="Bolder"),
+                        text(t("agenda.case_not_your_team"), isSubtle=True, spacing="None"),
+                    ],
+                    separator=True,
+                )
+            )
+            continue
         own = next((n.text for n in case.notes if n.mine), None)
         items: list[Element] = [text(case.code, weight="Bolder")]
         items.extend(_entries(t, case.notes, cap))
@@ -586,7 +670,31 @@ def setup_card(
 
 
 def protokoll_card(t: Translator, view: ProtokollView, *, with_document_button: bool = True) -> Element:
-    return fit_card(lambda cap: _protokoll_card(t, view, cap, with_document_button))
+    """The protokoll: the neutral copy (``view.neutral``: what the chat keeps) or a viewer's own view."""
+    if view.neutral:
+        return _neutral_protokoll_card(t, view)
+    result = fit_card(lambda cap: _protokoll_card(t, view, cap, with_document_button))
+    if view.user_ids:
+        result["refresh"] = refresh_clause(view.run_id, view.user_ids, which="protokoll")
+    return result
+
+
+def _neutral_protokoll_card(t: Translator, view: ProtokollView) -> Element:
+    case = t("agenda.case_line", code=view.case_code) if view.case_code else t("agenda.no_case")
+    body: list[Element] = heading(
+        t("agenda.protokoll_title", title=view.title), subtle=f"{case} · {view.held_on}"
+    )
+    agencies = ", ".join(agency_label(t, a) for a in view.agencies) or "–"
+    body.append(text(t("agenda.protokoll_agencies", agencies=agencies), separator=True))
+    if view.withheld:
+        body.append(text(view.withheld, weight="Bolder"))
+    else:
+        body.append(text(t("agenda.protokoll_neutral"), isSubtle=True))
+    body.append(text(t("agenda.protokoll_privacy"), isSubtle=True, size="Small", separator=True))
+    actions = [] if view.withheld else [show_me(t, view.run_id, which="protokoll")]
+    result = card(body, actions or None)
+    result["refresh"] = refresh_clause(view.run_id, view.user_ids, which="protokoll")
+    return result
 
 
 def _protokoll_card(t: Translator, view: ProtokollView, cap: int | None, button: bool) -> Element:
@@ -594,6 +702,8 @@ def _protokoll_card(t: Translator, view: ProtokollView, cap: int | None, button:
     body: list[Element] = heading(
         t("agenda.protokoll_title", title=view.title), subtle=f"{case} · {view.held_on}"
     )
+    if view.note:
+        body.append(text(view.note, isSubtle=True))
     body.append(text(t("agenda.attendees"), weight="Bolder", separator=True))
     if view.attendees:
         body.append(facts([(name, agency or "–") for name, agency in view.attendees]))

@@ -33,6 +33,7 @@ from bot.protokoll import (
     FILE_VERB,
     consent_context_refusal,
     deliver_document,
+    neutral_protokoll_view,
     protokoll_view,
     upload_document,
 )
@@ -134,6 +135,44 @@ async def _may_see_group_cases(turn: Turn, run: AgendaRun) -> bool:
     return bool(run.meeting_id) and await q.is_meeting_member(turn.session, run.meeting_id, turn.user_id)
 
 
+# --- who sees what: the one question the views ask ------------------------------------------------
+
+
+async def may_see_content(turn: Turn, case: SspfCase) -> str | None:
+    """May this turn's user see ``case``'s content (issue 12 §2)? None if so, else the reason
+    (``store.queries.agenda.NOT_ON_TEAM`` …). Every view and the protokoll ask here and nowhere else,
+    so pointing this at the shared access policy changes all of them."""
+    return await q.content_refusal(
+        turn.session, case, turn.user_id, coordinator=turn.is_coordinator, on=_today(turn)
+    )
+
+
+async def _viewer_refusal(turn: Turn, run: AgendaRun) -> str | None:
+    """Why this viewer sees only the neutral card of ``run`` (a reason), or None: their view may carry
+    the meeting's content. A chat member who is not a participant of the booked meeting sees the neutral
+    card whatever else they are; for a case meeting the viewer must also be entitled to the case's
+    content. A meeting started without a booking (the coordinator's setup card) has no participants:
+    there the case's entitled team (a case meeting) or the coordinators (a group meeting) see it."""
+    if turn.is_coordinator:
+        return None
+    if run.meeting_id:
+        meeting = await q.get_meeting(turn.session, turn.tenant_id, run.meeting_id)
+        if not await q.is_participant(turn.session, meeting, turn.user_id):
+            return q.NOT_PARTICIPANT
+    elif not run.case_id:
+        return q.NOT_PARTICIPANT
+    if run.case_id:
+        case = await _case(turn, run.case_id)
+        if case is None:
+            return q.NOT_ON_TEAM
+        return await may_see_content(turn, case)
+    return None
+
+
+def _withheld_text(turn: Turn, reason: str) -> str:
+    return turn.t(f"agenda.view.{reason}")
+
+
 def _teams_user_id(turn: Turn) -> str:
     sender = turn.activity.from_property
     return (sender.id if sender else None) or turn.user_id
@@ -179,6 +218,10 @@ async def build_view(
     kept: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
 ) -> AgendaView:
+    """The agenda card's view: ``for_viewer`` False is the neutral card posted in the chat (no case
+    content, ever); True is this turn's user's own view, with the content only if they are entitled
+    (``_viewer_refusal``), else the neutral card and why. ``view.shown_case_ids`` says which cases'
+    content the view holds (for the audit row written when it is shown)."""
     template = _template(run)
     case = await _case(turn, run.case_id)
     view = AgendaView(
@@ -195,10 +238,16 @@ async def build_view(
     )
     attendees = await q.attendees_of_run(turn.session, run.id)
     view.user_ids = [a.teams_user_id for a in attendees]
-    me = turn.user_id if for_viewer else None
-    if for_viewer:
-        view.viewer_agency = await q.known_agency(turn.session, run, turn.user_id)
-        view.is_chair = await _may_chair(turn, run)
+    refusal = await _viewer_refusal(turn, run) if for_viewer else None
+    if not for_viewer or refusal is not None:
+        view.neutral = True
+        view.kept = {}
+        view.withheld = _withheld_text(turn, refusal) if refusal else None
+        await _contributors(turn, run, view)
+        return view
+    me = turn.user_id
+    view.viewer_agency = await q.known_agency(turn.session, run, turn.user_id)
+    view.is_chair = await _may_chair(turn, run)
     step = view.step
     if step is None:
         return view
@@ -208,14 +257,15 @@ async def build_view(
         for e in entries
         if e.step_key == step.key
     ]
+    shown = bool(view.entries) and step.kind is not StepKind.CONFIRM
     if step.kind is StepKind.INDIVIDUAL_CASES:
-        if not for_viewer:  # the posted card is seen by everyone in the chat: no case codes on it
-            view.cases_withheld = "everyone"
-            return view
         if not await _may_see_group_cases(turn, run):
-            view.cases_withheld = "viewer"
+            view.cases_withheld = True
             return view
         for c in await q.consented_cases(turn.session, turn.tenant_id, _today(turn)):
+            if await may_see_content(turn, c) is not None:
+                view.cases.append(CaseNotes(c.id, c.code, allowed=False))
+                continue
             key = f"{step.key}#{c.id}"
             notes = [
                 EntryView(e.agency, e.author_name, e.text, mine=e.author_aad_id == me)
@@ -223,16 +273,93 @@ async def build_view(
                 if e.step_key == key
             ]
             view.cases.append(CaseNotes(c.id, c.code, notes))
+            if notes:
+                view.shown_case_ids.append(c.id)
     elif step.kind is StepKind.ACTION_REVIEW:
         view.review_actions = [ActionView.of(a) for a in await action_q.actions_to_review(turn.session, run)]
+        shown = shown or bool(view.review_actions)
     elif step.kind is StepKind.NEW_ACTIONS:
         view.new_actions = [ActionView.of(a) for a in await action_q.actions_of_run(turn.session, run.id)]
         view.team = await _people_choices(turn, run)
+        shown = shown or bool(view.new_actions)
     elif step.kind is StepKind.CONFIRM and case is not None:
         if (await consent_decision(turn.session, case.id, [], _today(turn))).allowed:
             covered = await agencies_covered(turn.session, case.id, _today(turn))
             view.consent_agencies = sorted(a.value for a in covered)
+    if shown:
+        view.shown_case_ids.insert(0, run.case_id)  # None: a group meeting's general notes
     return view
+
+
+async def _contributors(turn: Turn, run: AgendaRun, view: AgendaView) -> None:
+    """Which agencies have written at the current step (the neutral card says who, never what)."""
+    step = view.step
+    if step is None:
+        return
+    agencies = {
+        e.agency
+        for e in await q.entries_of_run(turn.session, run.id)
+        if (e.step_key == step.key or e.step_key.startswith(step.key + "#")) and e.agency != "annan"
+    }
+    if step.kind is StepKind.NEW_ACTIONS:
+        agencies |= {a.agency for a in await action_q.actions_of_run(turn.session, run.id)}
+    if step.kind is StepKind.CONFIRM:
+        agencies = set()
+    view.contributors = sorted(agencies)
+
+
+def _audit_view(turn: Turn, run: AgendaRun, shown: list[str | None], card: str) -> None:
+    """One row per case whose content a delivered view showed: who (the turn's user), which case, when
+    (the row's time), which card, and whether Teams asked by itself (refresh) or the person pressed."""
+    value = turn.activity.value if isinstance(turn.activity.value, dict) else {}
+    trigger = value.get("trigger") if isinstance(value.get("trigger"), str) else None
+    for case_id in dict.fromkeys(shown):
+        turn.audit(
+            "case_content",
+            "read",
+            case_id=case_id,
+            run_id=run.id,
+            card=card,
+            step=_template(run).steps[run.step_index].key if card == "agenda" else None,
+            trigger=trigger,
+        )
+
+
+async def viewer_card(
+    turn: Turn,
+    run: AgendaRun,
+    *,
+    note: str | None = None,
+    kept: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """This user's own agenda card, audited: call only when it is delivered to them."""
+    view = await build_view(turn, run, for_viewer=True, note=note, kept=kept, errors=errors)
+    _audit_view(turn, run, view.shown_case_ids, "agenda")
+    return agenda_card(turn.t, view)
+
+
+async def protokoll_viewer_card(turn: Turn, run: AgendaRun) -> dict[str, Any]:
+    """This user's own protokoll, audited: the content for the entitled, the neutral copy and why for
+    everyone else. The Word document stays with the coordinator (its button is on their view only)."""
+    tz = turn.services.settings.tz
+    refusal = await _viewer_refusal(turn, run)
+    if refusal is not None:
+        view = await neutral_protokoll_view(
+            turn.session, turn.t, run, tz=tz, withheld=_withheld_text(turn, refusal)
+        )
+        return protokoll_card(turn.t, view)
+    allowed: set[str] | None = None
+    if not turn.is_coordinator and run.case_id is None:
+        day = run.started_at.astimezone(tz).date()
+        allowed = {
+            c.id
+            for c in await q.consented_cases(turn.session, turn.tenant_id, day, limit=500)
+            if await may_see_content(turn, c) is None
+        }
+    view = await protokoll_view(turn.session, turn.t, run, tz=tz, allowed_cases=allowed)
+    _audit_view(turn, run, view.shown_case_ids, "protokoll")
+    return protokoll_card(turn.t, view, with_document_button=turn.is_coordinator)
 
 
 async def _responsible_pool(turn: Turn, run: AgendaRun) -> dict[str, tuple[str, str | None]]:
@@ -321,11 +448,8 @@ async def answer(
         everyone = agenda_card(turn.t, await build_view(turn, run, for_viewer=False))
         activity_id = run.card_activity_id
         turn.later(lambda: _update_posted(turn, activity_id, everyone))
-    mine = agenda_card(
-        turn.t, await build_view(turn, run, for_viewer=True, note=note, kept=kept, errors=errors)
-    )
     if turn.is_invoke:
-        turn.replace(mine)
+        turn.replace(await viewer_card(turn, run, note=note, kept=kept, errors=errors))
     elif note and not turn.data.get("from_event"):  # Teams' own events get no chatter in the chat
         turn.say_text(note)
 
@@ -493,11 +617,11 @@ async def _start(
         await q.set_card_activity(turn.session, run.id, turn.activity.reply_to_id)
         message_id = turn.activity.reply_to_id
         turn.later(lambda: _update_posted(turn, message_id, everyone))
-        turn.replace(agenda_card(turn.t, await build_view(turn, run, for_viewer=True)))
+        turn.replace(await viewer_card(turn, run))
         return
     _post_card(turn, run.id, everyone, summary=template.title)
     if turn.is_invoke:
-        turn.replace(agenda_card(turn.t, await build_view(turn, run, for_viewer=True)))
+        turn.replace(await viewer_card(turn, run))
 
 
 async def _case_refusal(turn: Turn, case: SspfCase, template_key: str) -> str | None:
@@ -526,15 +650,17 @@ async def _repost(turn: Turn, run: AgendaRun) -> None:
 
 @registry.verb("agenda.refresh", idempotent=False)
 async def refresh(turn: Turn) -> None:
-    """Teams asks for the current card when someone opens the chat (and on "Uppdatera kort")."""
+    """The viewer's own view of the agenda card or the protokoll: Teams asks for it by itself for the
+    card's ``refresh.userIds`` (trigger "automatic") when they see the card, and on "Visa för mig" or
+    Teams' "Uppdatera kort" (trigger "manual"). Computed for this viewer; audited when it shows content."""
     run = await _run_from_press(turn)
     if run is None:
         return
-    case = await _case(turn, run.case_id)
-    if case is None or await may_see(turn.session, case, turn.user_id, turn.is_coordinator):
+    if await _viewer_refusal(turn, run) is None:
         await _note_me(turn, run)  # present: their view refreshes by itself from now on
-    if run.case_id:
-        turn.audit("case", "read", case_id=run.case_id, run_id=run.id)
+    if turn.data.get("card") == "protokoll" and run.state == "ended":
+        turn.replace(await protokoll_viewer_card(turn, run))
+        return
     await answer(turn, run, changed=False)
 
 
@@ -606,8 +732,9 @@ async def end_meeting(turn: Turn) -> None:
 
 
 async def _finish(turn: Turn, run: AgendaRun) -> None:
-    """The meeting ended: the card says so, and the protokoll is posted in the chat."""
-    view = await protokoll_view(turn.session, turn.t, run, tz=turn.services.settings.tz, in_chat=True)
+    """The meeting ended: the card says so, and the protokoll's neutral copy is posted in the chat; its
+    content is in each entitled person's own view of that copy (refresh, or "Visa för mig")."""
+    view = await neutral_protokoll_view(turn.session, turn.t, run, tz=turn.services.settings.tz)
     card = protokoll_card(turn.t, view)
     turn.show(card, summary=turn.t("agenda.protokoll_title", title=view.title))
     turn.audit("agenda", "update", case_id=run.case_id, run_id=run.id, ended=True)
@@ -899,5 +1026,6 @@ async def protokoll_command(turn: Turn) -> None:
         turn.say("agenda.no_protokoll", code=turn.case.code)
         return
     view = await protokoll_view(turn.session, turn.t, run, tz=turn.services.settings.tz)
+    view.user_ids = []  # a card in the coordinator's 1:1 chat: no refresh (it names the run of another chat)
     turn.show(protokoll_card(turn.t, view, with_document_button=False))
     await deliver_document(turn, run)

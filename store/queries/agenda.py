@@ -16,6 +16,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.agencies import Agency
+from domain.choices import parse_choice
 from store.models import (
     AgendaAttendee,
     AgendaRun,
@@ -27,7 +29,7 @@ from store.models import (
     new_id,
 )
 from store.queries import dialect_insert
-from store.queries.consent import consent_decision
+from store.queries.consent import agencies_covered, consent_decision
 from store.types import utcnow
 
 # --- meetings and runs ----------------------------------------------------------------------------
@@ -312,3 +314,48 @@ async def cases_for_user(
             SspfCase.id.in_(select(CaseMember.case_id).where(CaseMember.aad_object_id == aad_id))
         )
     return (await session.scalars(stmt.order_by(SspfCase.code).limit(limit))).all()
+
+
+# --- who sees case content in their own view -------------------------------------------------------
+
+# Why a viewer sees only the neutral card (catalog keys under ``agenda.view.``); None means: content.
+NOT_PARTICIPANT = "not_participant"
+NOT_ON_TEAM = "not_on_team"
+AGENCY_NOT_COVERED = "agency_not_covered"
+NO_CONSENT = "no_consent"
+
+
+async def content_refusal(
+    session: AsyncSession, case: SspfCase, aad_id: str, *, coordinator: bool, on: date
+) -> str | None:
+    """May ``aad_id`` see this case's content (initials, notes, action texts, comments...) on ``on``?
+
+    The rule of issue 12 §2: a coordinator of the tenant; a member of the case team whose agency every
+    guardian's valid consent covers; nobody else (withdrawal or expiry ends it at once). This is the one
+    place the agenda, its views and the protokoll ask; it calls the existing access and consent queries
+    until the shared access policy (``domain/access.py``) lands, and then only points at it.
+    Returns None when allowed, else the reason (``NOT_ON_TEAM``, ``AGENCY_NOT_COVERED``, ``NO_CONSENT``)."""
+    if coordinator:
+        return None
+    if not aad_id:
+        return NOT_ON_TEAM
+    agency = await session.scalar(
+        select(CaseMember.agency).where(CaseMember.case_id == case.id, CaseMember.aad_object_id == aad_id)
+    )
+    if agency is None:
+        return NOT_ON_TEAM
+    covered = await agencies_covered(session, case.id, on)
+    if not covered:
+        return NO_CONSENT
+    member_agency = parse_choice(Agency, str(agency))
+    if member_agency is None or member_agency not in covered:
+        return AGENCY_NOT_COVERED
+    return None
+
+
+async def is_participant(session: AsyncSession, meeting: Meeting | None, aad_id: str) -> bool:
+    """Invited to the booked meeting (one of the agencies' people) or its organiser: chat members who
+    are neither see only the neutral card, whatever else they may be."""
+    if meeting is None or not aad_id:
+        return False
+    return meeting.organizer_aad_id == aad_id or await is_meeting_member(session, meeting.id, aad_id)

@@ -12,7 +12,7 @@ from typing import Any
 
 from tests.e2e.case_journey import T
 from tests.e2e.playground import COORDINATOR, GROUP_CHAT, BotMessage, PgUser, Playground
-from tests.harness.bot_runner import find_action
+from tests.harness.bot_runner import all_actions, find_action
 
 CARD = "application/vnd.microsoft.card.adaptive"
 
@@ -27,11 +27,23 @@ class ChatMeeting:
         versions = [m for m in self.pg.messages if m.message_id == self.message_id and m.source != "invoke"]
         return versions[-1].card
 
+    def own_view(self, user: PgUser, posted: BotMessage | None = None) -> dict[str, Any]:
+        """``user``'s own view of the agenda card (or of ``posted``, e.g. the protokoll): "Visa för mig", the
+        same answer as Teams' automatic refresh. The card in the chat carries no case content."""
+        if posted is None:
+            posted = BotMessage("create", GROUP_CHAT.id, self.message_id, "", [self.everyone()], "ws")
+        card = posted.cards[-1]
+        answer = self.pg.press(user, GROUP_CHAT, posted, find_action(card, verb="agenda.refresh"))
+        assert answer.get("type") == CARD, answer
+        return answer["value"]
+
     def press(self, user: PgUser, verb: str, inputs: dict[str, Any] | None = None) -> dict[str, Any]:
-        """``user`` presses ``verb`` on the card; returns their own view, after everyone's copy is edited."""
+        """``user`` presses ``verb`` in their own view; returns it, after everyone's copy is edited."""
         mark = self.pg.mark()
         card = self.everyone()
         message = BotMessage("create", GROUP_CHAT.id, self.message_id, "", [card], "ws")
+        if not any(a.get("verb") == verb for a in all_actions(card)):
+            card = self.own_view(user)
         answer = self.pg.press(user, GROUP_CHAT, message, find_action(card, verb=verb), inputs)
         assert answer.get("type") == CARD, answer
         self.pg.wait_for(

@@ -63,7 +63,8 @@ class MeetingRun:
     agenda_message_id: str = ""
     agenda_versions: list[dict[str, Any]] = field(default_factory=list)  # everyone's card, in order
     viewer_cards: list[dict[str, Any]] = field(default_factory=list)  # invoke answers (the presser's view)
-    protokoll: BotMessage | None = None
+    protokoll: BotMessage | None = None  # the neutral copy the chat keeps
+    protokoll_view: dict[str, Any] | None = None  # the chair's own view of it, with the content
     due_on: str = ""
 
 
@@ -124,9 +125,18 @@ def run_individual_meeting(pg: Playground, checkpoint: Checkpoint | None = None)
         versions = [m for m in pg.messages if m.message_id == run.agenda_message_id and m.source != "invoke"]
         return versions[-1].card
 
+    def own_view(user: Any, posted: dict[str, Any] | None = None, message_id: str | None = None):
+        """``user``'s own view of a card in the chat ("Visa för mig", the same as Teams' refresh): the
+        card in the chat carries no case content, the inputs and notes are in each person's view."""
+        posted = posted or everyone_now()
+        message = BotMessage("create", GROUP_CHAT.id, message_id or run.agenda_message_id, "", [posted], "ws")
+        answer = pg.press(user, GROUP_CHAT, message, find_action(posted, verb="agenda.refresh"))
+        assert answer.get("type") == "application/vnd.microsoft.card.adaptive", answer
+        return answer["value"]
+
     def press(user: Any, verb: str, inputs: dict[str, Any] | None = None, card: dict[str, Any] | None = None):
         mark = pg.mark()
-        action = find_action(card or everyone_now(), verb=verb)
+        action = find_action(card or own_view(user), verb=verb)
         message = BotMessage(
             "create", GROUP_CHAT.id, run.agenda_message_id, "", [card or everyone_now()], "ws"
         )
@@ -199,6 +209,7 @@ def run_individual_meeting(pg: Playground, checkpoint: Checkpoint | None = None)
         what="the agenda card marked as ended",
     )
     run.agenda_versions.append(everyone_now())
+    run.protokoll_view = own_view(COORDINATOR, run.protokoll.card, run.protokoll.message_id)
     shot(Shot("protokoll", GROUP_CHAT.name, title))
     return run
 

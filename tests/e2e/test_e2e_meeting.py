@@ -23,19 +23,25 @@ def test_individual_meeting_from_start_to_protokoll(stack: Stack, pg: Playground
     assert T("agenda.case_line", code=CASE_CODE) in first
     assert T("agenda.progress", n=1, m=5) in first
 
-    # everyone's card, after the three agencies wrote: all three inputs, nobody's text lost
+    # the card in the chat (what its history keeps) never carries the notes or action texts: they are in
+    # each entitled person's own view (issue 12 §3)
+    for version in run.agenda_versions:
+        for secret in (*INPUTS.values(), HOMEWORK):
+            assert secret not in card_text(version), f"{secret!r} on the card in the chat"
     after_inputs = next(
-        card_text(c) for c in run.agenda_versions if all(text in card_text(c) for text in INPUTS.values())
+        card_text(c) for c in run.viewer_cards if all(text in card_text(c) for text in INPUTS.values())
     )
     assert T("agenda.progress", n=2, m=5) in after_inputs
 
-    # the handlingsplan on the card before the end: both actions, with who is responsible
-    plan = next(card_text(c) for c in reversed(run.agenda_versions[:-1]) if HOMEWORK in card_text(c))
+    # the handlingsplan in the presser's own view: both actions, with who is responsible
+    plan = next(card_text(c) for c in reversed(run.viewer_cards) if HOMEWORK in card_text(c))
     assert "Sam Socialsekreterare" in plan and "Rita Rektor" in plan
 
-    # the protokoll in the chat
-    assert run.protokoll is not None
-    protokoll = run.protokoll.visible_text
+    # the protokoll in the chat is neutral; its content is in the chair's own view of it
+    assert run.protokoll is not None and run.protokoll_view is not None
+    for secret in (*INPUTS.values(), HOMEWORK):
+        assert secret not in run.protokoll.visible_text
+    protokoll = card_text(run.protokoll_view)
     for needle in [
         T("agenda.case_line", code=CASE_CODE),
         PRINCIPAL.name,

@@ -78,10 +78,23 @@ class RunningBot:
         return self
 
     async def stop(self) -> None:
+        await self._seal_shared_posts()
         if self.http is not None:
             await self.http.close()
         if self.runner is not None:
             await self.runner.cleanup()
+
+    async def _seal_shared_posts(self) -> None:
+        """What this test's world held of case content, for the end-of-suite check of shared chats."""
+        if self.app is None:
+            return
+        from tests.harness.case_content import harvest
+        from tests.harness.connector import current_test, seal_shared_posts
+
+        try:
+            seal_shared_posts(current_test(), await harvest(self.services.db))
+        except Exception:  # a test that broke its own database: nothing to read
+            pass
 
     async def restart(self) -> RunningBot:
         """A new process in all but name: fresh services and caches, the same database."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -19,6 +20,49 @@ from aiohttp import web
 from bot.cards.budget import oversized_cards
 
 SENT_CARDS: dict[str, dict[str, Any]] = {}  # every distinct card any test's bot sent (checked at the end)
+
+
+# --- what shared chats keep (issue 12 §3), checked at the end of the suite:
+# tests/test_shared_chats_keep_no_case_content.py
+
+
+@dataclass
+class SharedPost:
+    """An activity the bot posted (POST) or updated (PUT) in a group chat, meeting chat or channel: what
+    that chat's history keeps for every member. ``test`` is the test that made the bot send it."""
+
+    test: str
+    method: str
+    conversation_id: str
+    body: dict[str, Any]
+    content: frozenset[str] = frozenset()  # the case content that test's world held (filled at its end)
+
+
+SHARED_POSTS: list[SharedPost] = []
+
+
+def current_test() -> str:
+    return os.environ.get("PYTEST_CURRENT_TEST", "?").rsplit(" ", 1)[0]
+
+
+def is_shared_conversation(conversation_id: str, body: dict[str, Any]) -> bool:
+    """Not a 1:1 chat: Teams' group chats, meeting chats and channels ("19:…" threads, conversationType
+    groupChat/channel, isGroup); personal chats are "a:…"."""
+    conversation = body.get("conversation") or {}
+    kind = conversation.get("conversationType")
+    if kind in ("groupChat", "channel") or conversation.get("isGroup"):
+        return True
+    if kind == "personal":
+        return False
+    return conversation_id.startswith("19:")
+
+
+def seal_shared_posts(test: str, content: set[str] | frozenset[str]) -> None:
+    """Attach the case content one test's world held to the shared posts that test made the bot send."""
+    frozen = frozenset(content)
+    for post in SHARED_POSTS:
+        if post.test == test and not post.content:
+            post.content = frozen
 
 
 @dataclass
@@ -182,6 +226,12 @@ class LoopbackConnector:
         self.status_counts[status] += 1
         for card in sent.cards:
             SENT_CARDS.setdefault(json.dumps(card, sort_keys=True, ensure_ascii=False), card)
+        if (
+            status < 300
+            and sent.method in ("POST", "PUT")
+            and is_shared_conversation(sent.conversation_id, sent.body)
+        ):
+            SHARED_POSTS.append(SharedPost(current_test(), sent.method, sent.conversation_id, sent.body))
         if status < 300:
             self.sent.append(sent)
             for count, fut in list(self._waiters):
