@@ -114,6 +114,8 @@ async def read_activity(request: web.Request, max_bytes: int) -> Activity:
             ("http://", "https://")
         ):
             raise bad_request("activity has no serviceUrl")
+    if kind == "invoke" and (not isinstance(body.get("name"), str) or not body["name"]):
+        raise bad_request("invoke has no name")  # which invoke it is decides the whole answer
     try:
         return from_json(Activity, body)
     except (DeserializationError, TypeError, ValueError, AttributeError):

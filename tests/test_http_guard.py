@@ -364,3 +364,12 @@ def test_id_limits_fit_their_columns():
     assert g.USER_ID_MAX <= width(m.AgendaAttendee.__table__.c.teams_user_id)
     assert g.AAD_ID_MAX <= width(m.CaseMember.__table__.c.aad_object_id)
     assert g.TENANT_ID_MAX <= width(m.SspfCase.__table__.c.tenant_id)
+
+
+@pytest.mark.parametrize("name", [None, "", 5, {"x": 1}])
+async def test_invoke_without_a_name_is_400(sqlite_bot, name):
+    """Which invoke it is decides the whole answer; without a name the stock adapter answered 501."""
+    activity = acts.execute("help", {}, COORDINATOR, acts.personal(COORDINATOR), sqlite_bot.connector.url)
+    activity["name"] = name
+    status, _ = await sqlite_bot.post(activity)
+    assert status == 400
