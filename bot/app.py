@@ -7,10 +7,13 @@ Run it with ``python -m bot.app`` (``make run`` does, after creating the virtual
 from __future__ import annotations
 
 import asyncio
+import errno
 import inspect
 import logging
 import os
 import socket
+import sys
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,13 +22,15 @@ from aiohttp import web
 import bot.dialogs
 import bot.housekeeping
 import bot.middleware  # noqa: F401  (registers the middleware chain)
+from bot import logging_setup, telemetry
 from bot.auth import AuthError
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.handler import SspfBot, on_turn_error
 from bot.http_guard import read_activity
 from bot.lifecycle import SHUTDOWN_HOOKS, STARTUP_HOOKS  # before the flows, which register hooks
 from bot.reminders.dispatcher import dispatcher_of
 from bot.services import Services
+from store.db import normalize_url
 from store.models import IdempotencyKey
 from store.queries import dialect_insert
 from store.types import utcnow
@@ -42,6 +47,10 @@ async def messages(request: web.Request) -> web.StreamResponse:
     if not settings.local_mode and not authorization:
         raise web.HTTPUnauthorized(text="missing bearer token")
     activity = await read_activity(request, settings.max_body_bytes)
+    # The turn's correlation id: the activity id (Teams' re-send of it gets the same) when it is a
+    # plain id, else a generated one; every log line of the turn and of its background work has it.
+    logging_setup.CORRELATION_ID.set(logging_setup.safe_id(activity.id))
+    request[ACTIVITY_TYPE] = activity.type
     claims = None
     if not settings.local_mode:
         try:
@@ -53,6 +62,34 @@ async def messages(request: web.Request) -> web.StreamResponse:
     if body is None:
         return web.Response(status=int(status))
     return web.json_response(body, status=int(status))
+
+
+ACTIVITY_TYPE = web.RequestKey("sspf_activity_type", str)
+
+
+@web.middleware
+async def observe_turns(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Each ``POST /api/messages``: a correlation scope for its log lines, a span and its latency
+    (``bot/telemetry.py``, nothing without a connection string). Probes pass through untouched."""
+    if request.path != "/api/messages":
+        return await handler(request)
+    started = time.monotonic()
+    status = 500
+    with logging_setup.correlation("turn"), telemetry.span("POST /api/messages") as current:
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            activity_type = request.get(ACTIVITY_TYPE)
+            telemetry.record_turn(activity_type, status, time.monotonic() - started)
+            if current is not None:
+                current.set_attribute("http.response.status_code", status)
+                current.set_attribute("activity.type", str(activity_type or ""))
+                current.set_attribute("sspf.correlation_id", logging_setup.CORRELATION_ID.get() or "")
 
 
 async def livez(_: web.Request) -> web.Response:
@@ -142,7 +179,7 @@ async def readyz(request: web.Request) -> web.Response:
 def create_app(settings: Settings | None = None, services: Services | None = None) -> web.Application:
     settings = settings or Settings.from_env()
     services = services or Services.build(settings)
-    app = web.Application(client_max_size=settings.max_body_bytes)
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[observe_turns])
     app[SERVICES] = services
     services.adapter.on_turn_error = on_turn_error
     app[BOT] = SspfBot(services)
@@ -166,12 +203,44 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     return app
 
 
+EXIT_CONFIG = 2  # a setting is wrong: fix the environment (a restart will not help)
+EXIT_START = 1  # could not start: address in use, database unreachable at start, …
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Raise the OSError that listening on ``host:port`` would (address in use, unknown host)."""
+    for family, kind, proto, _, address in socket.getaddrinfo(
+        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    ):
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+
+
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every wake-up at INFO
-    settings = Settings.from_env()
-    log.info("SSPF bot listening on http://%s:%d/api/messages", settings.host, settings.port)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    """``python -m bot.app`` (and the ``sspf-bot`` entry point). Logging from ``SSPF_LOG_FORMAT`` and
+    ``SSPF_LOG_LEVEL``, telemetry from ``APPLICATIONINSIGHTS_CONNECTION_STRING``; a configuration error
+    is one line on stderr and exit status 2, never a traceback."""
+    try:
+        logging_setup.configure(os.environ)
+        settings = Settings.from_env()
+        normalize_url(settings.database_url)
+        telemetry.configure_from_env(os.environ)
+    except (ConfigError, ValueError) as exc:
+        print(f"sspf-bot: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+    try:
+        _check_listen(settings.host, settings.port)  # before migrations and background jobs start
+        log.info("SSPF bot listening on http://%s:%d/api/messages", settings.host, settings.port)
+        web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    except OSError as exc:
+        where = (
+            f" on {settings.host}:{settings.port}"
+            if exc.errno in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES)
+            else ""
+        )
+        log.error("could not start%s: %s %s", where, type(exc).__name__, exc.strerror or "")
+        raise SystemExit(EXIT_START) from None
 
 
 if __name__ == "__main__":

@@ -72,16 +72,19 @@ async def start_calendar(services: Services) -> None:
 
 async def _repair_loop(services: Services) -> None:
     """Finish what a crash or a Graph outage left: at start, then every ``repair_interval_seconds``."""
+    from bot import telemetry
     from bot.booking_service import cancel_pending_meetings, reconcile_pending_meetings
+    from bot.logging_setup import correlation
 
     while True:
-        try:
-            await cancel_pending_meetings(services)
-            await reconcile_pending_meetings(services, older_than=timedelta(minutes=2))
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # a database hiccup must not end the loop
-            log.exception("meeting repair pass failed")
+        with correlation("booking-repair"), telemetry.span("booking.repair"):
+            try:
+                await cancel_pending_meetings(services)
+                await reconcile_pending_meetings(services, older_than=timedelta(minutes=2))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a database hiccup must not end the loop
+                log.exception("meeting repair pass failed")
         await asyncio.sleep(repair_interval_seconds())
 
 

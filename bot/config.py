@@ -30,6 +30,41 @@ def _upload_hosts(raw: str) -> tuple[str, ...]:
     return hosts or UPLOAD_HOSTS
 
 
+class ConfigError(ValueError):
+    """A setting the bot cannot run with; the message names the variable (``python -m bot.app`` prints it
+    and exits with status 2 instead of a traceback)."""
+
+
+def _number(
+    env: dict[str, str],
+    name: str,
+    default: str,
+    kind: type,
+    low: float | None = None,
+    high: float | None = None,
+):
+    raw = env.get(name, default).strip() or default
+    what = "a whole number" if kind is int else "a number"
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be {what}, got {raw[:40]!r}") from None
+    if kind is float and value != value:  # NaN
+        raise ConfigError(f"{name} must be {what}, got {raw[:40]!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
+        raise ConfigError(f"{name} must be {bounds}, got {raw[:40]!r}")
+    return value
+
+
+def _int(env: dict[str, str], name: str, default: int, low: int | None = 0, high: int | None = None) -> int:
+    return _number(env, name, str(default), int, low, high)
+
+
+def _float(env: dict[str, str], name: str, default: float, low: float | None = 0.0) -> float:
+    return _number(env, name, str(default), float, low)
+
+
 def default_database_url() -> str:
     return f"sqlite+aiosqlite:///{Path('var/sspf.db').resolve()}"
 
@@ -127,32 +162,32 @@ class Settings:
             app_tenant_id=env.get("MicrosoftAppTenantId", ""),
             app_type=env.get("MicrosoftAppType", "MultiTenant"),
             host=env.get("HOST", "127.0.0.1"),
-            port=int(env.get("PORT", "3978")),
+            port=_int(env, "PORT", 3978, high=65535),
             database_url=env.get("DATABASE_URL") or default_database_url(),
-            db_pool_size=int(env.get("SSPF_DB_POOL_SIZE", "20")),
+            db_pool_size=_int(env, "SSPF_DB_POOL_SIZE", 20, low=1),
             timezone=env.get("SSPF_TIMEZONE", "Europe/Stockholm"),
             locale=env.get("SSPF_LOCALE", "sv-SE"),
             coordinators=_coordinators(env.get("SSPF_COORDINATORS", "")),
-            max_body_bytes=int(env.get("SSPF_MAX_BODY_BYTES", str(256 * 1024))),
+            max_body_bytes=_int(env, "SSPF_MAX_BODY_BYTES", 256 * 1024, low=1),
             openid_metadata_url=env.get("BOT_OPENID_METADATA_URL", BOTFRAMEWORK_OPENID),
             token_authority=env.get("BOT_TOKEN_AUTHORITY", TOKEN_AUTHORITY),
             ics_dir=env.get("SSPF_ICS_DIR", "var/ics"),
-            escalation_days=int(env.get("SSPF_ESCALATION_DAYS", "3")),
-            retention_days=int(env.get("SSPF_RETENTION_DAYS", "365")),
-            reply_budget_s=float(env.get("SSPF_REPLY_BUDGET_S", "10")),
-            reply_sweep_s=float(env.get("SSPF_REPLY_SWEEP_S", "5")),
+            escalation_days=_int(env, "SSPF_ESCALATION_DAYS", 3),
+            retention_days=_int(env, "SSPF_RETENTION_DAYS", 365),
+            reply_budget_s=_float(env, "SSPF_REPLY_BUDGET_S", 10),
+            reply_sweep_s=_float(env, "SSPF_REPLY_SWEEP_S", 5),
             documents=env.get("SSPF_DOCUMENTS", ""),
-            housekeeping_hours=float(env.get("SSPF_HOUSEKEEPING_HOURS", "6")),
+            housekeeping_hours=_float(env, "SSPF_HOUSEKEEPING_HOURS", 6),
             allowed_service_url_hosts=_hosts(env.get("SSPF_SERVICE_URL_HOSTS", "")),
-            key_fetch_timeout_s=float(env.get("SSPF_KEY_FETCH_TIMEOUT_S", "5")),
+            key_fetch_timeout_s=_float(env, "SSPF_KEY_FETCH_TIMEOUT_S", 5),
             msi_endpoint=env.get("SSPF_MSI_ENDPOINT") or IMDS_TOKEN_URL,
             identity_endpoint=env.get("IDENTITY_ENDPOINT", ""),
             identity_header=env.get("IDENTITY_HEADER", ""),
             reminders=env.get("SSPF_REMINDERS", "on").strip().lower() not in ("off", "0", "false", "no"),
-            reminder_interval_s=float(env.get("SSPF_REMINDER_INTERVAL_S", "60")),
-            reminder_lease_s=float(env.get("SSPF_REMINDER_LEASE_S", "300")),
-            reminder_tenant_rate=float(env.get("SSPF_REMINDER_TENANT_RATE", "50")),
-            reminder_conversation_rate=float(env.get("SSPF_REMINDER_CONVERSATION_RATE", "7")),
+            reminder_interval_s=_float(env, "SSPF_REMINDER_INTERVAL_S", 60),
+            reminder_lease_s=_float(env, "SSPF_REMINDER_LEASE_S", 300),
+            reminder_tenant_rate=_float(env, "SSPF_REMINDER_TENANT_RATE", 50),
+            reminder_conversation_rate=_float(env, "SSPF_REMINDER_CONVERSATION_RATE", 7),
             reminder_clock_start=env.get("SSPF_REMINDER_CLOCK", ""),
             reminder_clock_file=env.get("SSPF_FAKE_CLOCK_FILE", ""),
             upload_hosts=_upload_hosts(env.get("SSPF_UPLOAD_HOSTS", "")),

@@ -25,6 +25,7 @@ from urllib.parse import quote
 import aiohttp
 from yarl import URL
 
+from bot import telemetry
 from bot.config import SERVICE_URL_HOSTS
 from bot.wire import dumps, loads
 
@@ -182,6 +183,8 @@ class ConnectorClient:
                     text = await resp.text()
                     if resp.status < 300:
                         return _loads(text) if text else {}
+                    if resp.status == 429:
+                        telemetry.connector_throttled()
                     if resp.status not in RETRYABLE or attempt + 1 >= self._retry.attempts:
                         raise ConnectorError(resp.status, text, url)
                     wait = self._retry.delay(attempt, _retry_after(resp.headers))

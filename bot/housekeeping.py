@@ -9,7 +9,9 @@ import asyncio
 import contextlib
 import logging
 
+from bot import telemetry
 from bot.lifecycle import SHUTDOWN_HOOKS, STARTUP_HOOKS
+from bot.logging_setup import correlation
 from bot.services import Services
 from store.queries.retention import purge_closed_cases, purge_idempotency_keys
 from store.types import utcnow
@@ -32,10 +34,11 @@ async def run_housekeeping(services: Services) -> list[str]:
 
 async def _loop(services: Services) -> None:
     while True:
-        try:
-            await run_housekeeping(services)
-        except Exception:
-            log.exception("housekeeping failed; will try again")
+        with correlation("housekeeping"), telemetry.span("housekeeping"):
+            try:
+                await run_housekeeping(services)
+            except Exception:
+                log.exception("housekeeping failed; will try again")
         await asyncio.sleep(services.settings.housekeeping_hours * 3600)
 
 

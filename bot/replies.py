@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.connector import ConnectorError
 from bot.lifecycle import SHUTDOWN_HOOKS, STARTUP_HOOKS
+from bot.logging_setup import correlation
 from bot.proactive import send_payload_to_user
 from store.queries import replies as rows
 from store.types import utcnow
@@ -208,10 +209,11 @@ class ReplyDelivery:
     async def _loop(self) -> None:
         interval = self._services.settings.reply_sweep_s
         while True:
-            try:
-                await self.sweep()
-            except Exception:
-                log.exception("reply sweep failed; will try again")
+            with correlation("reply-sweep"):  # every log line of this sweep carries one id
+                try:
+                    await self.sweep()
+                except Exception:
+                    log.exception("reply sweep failed; will try again")
             await asyncio.sleep(interval)
 
 

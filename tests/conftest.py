@@ -8,6 +8,7 @@ the PostgreSQL variants skip with a visible reason, except under ``CI=true`` whe
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -165,3 +166,76 @@ async def sqlite_bot(
     await running.start()
     yield running
     await running.stop()
+
+
+# --- every log record of the whole suite, checked for case content (tests/test_zz_log_privacy.py) -------
+# The root logger runs at DEBUG for the suite, as in production with SSPF_LOG_LEVEL=DEBUG (the same
+# third-party loggers held at WARNING), so a record a test never looks at is still checked. Only the
+# offending records are kept: where they were logged (logger, file:line, format string), not their text.
+
+
+class _SuiteLogScan(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        from tests.harness.seed import CASE_CONTENT_MARKERS
+
+        self.markers = CASE_CONTENT_MARKERS
+        self.records = 0
+        self.violations: list[dict[str, str]] = []
+        self._plain = logging.Formatter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from domain.personnummer import contains_personnummer
+
+        self.records += 1
+        try:
+            text = record.getMessage()
+        except Exception:  # a broken format string is a bug too, but not this check's
+            text = str(record.msg)
+        if record.exc_info:
+            text += "\n" + self._plain.formatException(record.exc_info)
+        if record.stack_info:
+            text += "\n" + record.stack_info
+        found = [m for m in self.markers if m in text]
+        if contains_personnummer(text):
+            found.append("a personnummer")
+        if found:
+            self.violations.append(
+                {
+                    "test": os.environ.get("PYTEST_CURRENT_TEST", "(outside a test)"),
+                    "logger": record.name,
+                    "where": f"{record.pathname}:{record.lineno}",
+                    "format": str(record.msg)[:200],
+                    "found": ", ".join(
+                        sorted({"a personnummer" if "personnummer" in f else "case content" for f in found})
+                    ),
+                }
+            )
+
+
+SUITE_LOG_SCAN = _SuiteLogScan()
+
+
+def _install_suite_log_scan() -> None:
+    from bot.logging_setup import apply_levels
+
+    root = logging.getLogger()
+    if SUITE_LOG_SCAN not in root.handlers:
+        root.addHandler(SUITE_LOG_SCAN)
+    apply_levels(logging.DEBUG)
+
+
+_install_suite_log_scan()
+
+
+class _LogScanGoesLast:
+    """After the ordering above: the log scan runs after every test that logs."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        last = [item for item in items if item.name == "test_no_log_line_of_the_suite_holds_case_content"]
+        items[:] = [item for item in items if item not in last] + last
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(_LogScanGoesLast(), "sspf-log-scan-order")

@@ -32,10 +32,12 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import insert
 
+from bot import telemetry
 from bot.cards.elements import message_activity
 from bot.cards.reminders import reminder_card
 from bot.i18n import translator
 from bot.lifecycle import SHUTDOWN_HOOKS, STARTUP_HOOKS
+from bot.logging_setup import correlation
 from bot.proactive import Delivery, send_payload_to_reference, send_payload_to_user
 from bot.reminders.content import ReminderItem, load_items, person_name
 from bot.reminders.limiter import SendLimiter
@@ -181,7 +183,8 @@ class ReminderDispatcher:
         while True:
             self._again = False
             try:
-                await self.run_once()
+                with correlation("reminders"), telemetry.span("reminders.run"):
+                    telemetry.record_reminder_run(await self.run_once())
             except Exception:
                 log.exception("reminder run failed; the rows stay and the next wake-up retries")
             self.beat = time.monotonic()

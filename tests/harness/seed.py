@@ -163,3 +163,40 @@ async def seed_action(
     session.add(item)
     await session.flush()
     return item
+
+
+# Case content the suite feeds the bot (seeded above or typed in its flows): none of it may ever appear
+# in a log line. tests/test_zz_log_privacy.py checks every record the whole suite emitted against these
+# and against domain.personnummer.contains_personnummer. Add new markers here when a test uses new ones;
+# keep them distinctive (a two-letter initial would match unrelated text).
+CASE_CONTENT_MARKERS: tuple[str, ...] = (
+    # guardians and youths (seed_booking.py, case_steps.py, test_agenda, test_team_consent)
+    "Vera Vårdnadshavare",
+    "Ville Vårdnadshavare",
+    "Vera Vårdnadshavarsson",
+    "Gunnar Vårdnadshavarsson",
+    "Greta Vårdnadshavarsson",
+    "Gustav Vårdnadshavarsson",
+    "Gustav Föräldersson",
+    "Utan Samtycke",
+    "Kalle Barnsson",
+    "Zelmer Quist",
+    "zelmer.q@example.se",
+    "greta.v@example.se",
+    "Zlatan Q",
+    "Quinn Z",
+    # seeded case fields: initials with dots, school/area, where the consent paper is filed
+    "A.B.",
+    "Z.Q.",
+    "Q.Z.",
+    "K.B.",
+    "Norra skolan",
+    "Ekbackeskolan",
+    "Diarium 2026/123",
+    # notes and action texts typed in the agenda and action flows
+    "Läxhjälp tisdagar på fritidsgården",
+    "Läxhjälp t.ex. tisdagar",
+    "Eleven vill ha läxhjälp",
+    "Ring mig om eleven",
+    "Jag vet något",
+)
