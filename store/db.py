@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode
 
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
@@ -22,12 +24,48 @@ _holds_writer: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 
 
+# libpq's URL parameters that asyncpg takes under another name (SQLAlchemy passes the query string to
+# asyncpg.connect as keyword arguments, and asyncpg has no ``sslmode``: Azure's connection strings have it).
+_LIBPQ_TO_ASYNCPG = {"sslmode": "ssl", "connect_timeout": "timeout"}
+_LIBPQ_ONLY = ("application_name", "fallback_application_name", "client_encoding")  # dropped
+_LIBPQ_FILES = {"sslrootcert": "PGSSLROOTCERT", "sslcert": "PGSSLCERT", "sslkey": "PGSSLKEY"}
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def _asyncpg_query(url: str) -> str:
+    base, sep, query = url.partition("?")
+    if not sep:
+        return url
+    pairs = []
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if name in _LIBPQ_ONLY:
+            continue
+        if name in _LIBPQ_FILES:
+            raise ValueError(
+                f"DATABASE_URL: {name} is not understood by asyncpg; set the environment variable "
+                f"{_LIBPQ_FILES[name]} instead"
+            )
+        name = _LIBPQ_TO_ASYNCPG.get(name, name)
+        if name == "ssl":
+            value = value.strip().lower()
+            value = {"true": "require", "1": "require", "false": "disable", "0": "disable"}.get(value, value)
+            if value not in SSL_MODES:
+                raise ValueError(f"DATABASE_URL: sslmode/ssl must be one of {', '.join(SSL_MODES)}")
+        if any(name == seen for seen, _ in pairs):
+            continue  # ?sslmode=require&ssl=require: the first wins
+        pairs.append((name, value))
+    return base + ("?" + urlencode(pairs) if pairs else "")
+
+
 def normalize_url(url: str) -> str:
-    """Accept the URLs people paste (``postgresql://``, ``sqlite:///``) and pick the async driver."""
+    """Accept the URLs people paste (``postgresql://``, ``postgres://``, ``sqlite:///``, Azure's
+    ``?sslmode=require``) and pick the async driver."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        return "postgresql+asyncpg://" + url[len("postgresql://") :]
+        url = "postgresql+asyncpg://" + url[len("postgresql://") :]
+    if url.startswith("postgresql+asyncpg://"):
+        return _asyncpg_query(url)
     if url.startswith("sqlite:///"):
         return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
     return url
@@ -39,14 +77,47 @@ def is_sqlite(url: str) -> bool:
 
 DEFAULT_POOL_SIZE = 20
 
+# Entra (Azure AD) authentication for Azure Database for PostgreSQL Flexible Server: the password is
+# an access token for this scope, fetched for each new connection (the credential caches it).
+ENTRA_SCOPE = "https://ossrdbms-aad.database.windows.net/.default"
+PasswordProvider = Callable[[], Awaitable[str]]
 
-def make_engine(url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
+
+def entra_enabled(env: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if env is None else env
+    return env.get("SSPF_PG_ENTRA", "").strip().lower() in ("1", "on", "true", "yes")
+
+
+def entra_password(credential: Any = None) -> PasswordProvider:
+    """A password callable for asyncpg: an Entra access token from ``credential`` (default:
+    azure-identity's ``DefaultAzureCredential``: the managed identity named by ``AZURE_CLIENT_ID`` in
+    Azure, the developer's ``az login`` elsewhere). The token itself is never logged."""
+    if credential is None:
+        from azure.identity.aio import DefaultAzureCredential
+
+        credential = DefaultAzureCredential()
+
+    async def password() -> str:
+        token = await credential.get_token(ENTRA_SCOPE)
+        return token.token
+
+    password.credential = credential  # type: ignore[attr-defined]
+    return password
+
+
+def make_engine(
+    url: str, *, pool_size: int = DEFAULT_POOL_SIZE, password: PasswordProvider | None = None
+) -> AsyncEngine:
+    """``password``: a callable giving each new PostgreSQL connection its password (Entra tokens);
+    with ``SSPF_PG_ENTRA=1`` and none given, :func:`entra_password` is used."""
     url = normalize_url(url)
+    # SQL parameters are case content: never in an exception message (and so never in a log line).
+    common: dict[str, Any] = {"hide_parameters": True}
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **common)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
@@ -67,7 +138,18 @@ def make_engine(url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
     # the pool that churn (TCP, authentication, a new backend) cost more CPU than the turns' queries
     # (pool 10 + overflow 20 before). A turn beyond pool + overflow waits for a connection.
     # Replicas × (pool_size + 10) must stay below the server's max_connections.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=10, pool_timeout=30, pool_recycle=3600)
+    if password is None and entra_enabled():
+        password = entra_password()
+    connect_args: dict[str, Any] = {"password": password} if password is not None else {}
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=10,
+        pool_timeout=30,
+        pool_recycle=3600,
+        connect_args=connect_args,
+        **common,
+    )
 
 
 class Database:
