@@ -5,28 +5,52 @@
    and routes marked ``personal`` answer only in the 1:1 chat;
 3. role: routes marked ``coordinator`` refuse everyone else;
 4. idempotency: a card press (nonce) runs once, however often Teams or a double click sends it;
-5. case access: the case named by the press or the command must be this tenant's and the user must
-   be on its team (or a coordinator); otherwise a refusal that reveals nothing, and a ``denied``
-   audit record (a forged id in a card's ``value`` lands here);
-6. audit: every handler that touches a case leaves a read or write record in the same transaction.
+5. the access gate: the resource the route declares (``resource=``: case, meeting, agenda run, action
+   item, document) is resolved from the activity (an id in the card's data, a case code in the text,
+   the chat the activity came from), its facts are loaded (``store/queries/access.py``) and ONE policy
+   per resource type decides (``domain/access.py``). No: a Swedish refusal (one that reveals nothing to
+   whoever is not entitled; the case code and why to a team member the consent does not cover) and a
+   ``denied`` audit row (a forged id in a card's ``value`` lands here). Yes: the handler runs with
+   ``turn.case``/``turn.run``/``turn.meeting``/``turn.action`` set, and the gate writes the read/write
+   audit row in the same transaction. Handlers never check access or write access rows themselves.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from bot.registry import Next, Route, registry
 from bot.turn import Turn
+from domain.access import (
+    Access,
+    Decision,
+    Resource,
+    action_policy,
+    case_policy,
+    document_policy,
+    meeting_policy,
+    run_policy,
+)
 from domain.case_code import parse_case_code
 from domain.personnummer import contains_personnummer
-from store.models import IdempotencyKey
-from store.queries.access import find_case, is_coordinator, may_see
+from store.models import ActionItem, IdempotencyKey
+from store.queries.access import (
+    action_facts,
+    case_facts,
+    find_case,
+    is_coordinator,
+    meeting_facts,
+    run_facts,
+)
+from store.queries.agenda import get_run, running_run
 from store.queries.conversations import stored_key
+from store.queries.meetings import meeting_by_chat, meeting_by_id
 
 log = logging.getLogger(__name__)
 
@@ -140,31 +164,255 @@ async def once_per_press(turn: Turn, route: Route, nxt: Next) -> Any:
     return await nxt()
 
 
-@registry.use
-async def case_access(turn: Turn, route: Route, nxt: Next) -> Any:
-    if route.case is None:
-        return await nxt()
-    case_id = turn.data.get("case_id") if isinstance(turn.data.get("case_id"), str) else None
+# --- the access gate ---------------------------------------------------------------------------------
+
+RefusalView = Callable[[Turn, str], Awaitable[None]]
+# How a refusal is shown for a resource whose cards answer in place (the agenda puts its own card
+# back with the note); everything else is told in a message. Registered by the flow that owns the card.
+refusal_views: dict[Resource, RefusalView] = {}
+
+
+def refusal_view(resource: Resource | str) -> Callable[[RefusalView], RefusalView]:
+    def register(view: RefusalView) -> RefusalView:
+        refusal_views[Resource(resource)] = view
+        return view
+
+    return register
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _today(turn: Turn) -> Any:
+    return datetime.now(turn.services.settings.tz).date()
+
+
+def _from_teams_event(turn: Turn) -> bool:
+    """meetingStart/meetingEnd as Teams sends them (an event activity), never a card press."""
+    return turn.activity.type == "event"
+
+
+async def _refuse(turn: Turn, route: Route, decision: Decision, entity: str, **detail: Any) -> None:
+    turn.audit(entity, "denied", reason=decision.reason, **detail)
+    if _from_teams_event(turn):
+        return  # Teams' own events get no chatter in the chat
+    params = dict(decision.params)
+    if "agency" in params:
+        params["agency"] = turn.t(f"agency.{params['agency']}")
+    text = turn.t(decision.key or "access.case_unavailable", **params)
+    view = refusal_views.get(route.resource)
+    if view is not None:
+        await view(turn, text)
+    else:
+        turn.say_text(text)
+
+
+async def _case_gate(turn: Turn, route: Route, nxt: Next) -> Any:
+    case_id = _text(turn.data.get("case_id"))
     asked = turn.args or str(turn.data.get("case_code", ""))
     if case_id is None and not asked.strip():
         turn.say("access.case_code_missing")  # nothing asked, nothing revealed
         return None
     code = None if case_id else parse_case_code(asked)
     case = await find_case(turn.session, turn.tenant_id, case_id=case_id, code=code)
-    if case is None or not await may_see(turn.session, case, turn.user_id, turn.is_coordinator):
-        turn.audit(
+    facts = None
+    if case is not None:
+        facts = await case_facts(
+            turn.session,
+            case,
+            tenant_id=turn.tenant_id,
+            user_id=turn.user_id,
+            coordinator=turn.is_coordinator,
+            on=_today(turn),
+        )
+    decision = case_policy(facts, route.access)
+    if not decision.allowed:
+        if case_id is not None and (facts is None or not facts.on_team):
+            log.warning("refused card press %s for case id %s by %s", route.verb, case_id, turn.user_id)
+        await _refuse(
+            turn,
+            route,
+            decision,
             "case",
-            "denied",
             case_id=case.id if case else None,
             asked_id=case_id,
             asked_code=code,
             from_card=case_id is not None,
         )
-        if case_id is not None:
-            log.warning("refused card press %s for case id %s by %s", route.verb, case_id, turn.user_id)
-        turn.say("access.case_unavailable")
         return None
-    turn.case = case
+    turn.case, turn.facts = case, facts
     result = await nxt()
-    turn.audit("case", turn.case_audit or route.case, case_id=case.id)
+    turn.audit("case", turn.case_audit or route.access.value, case_id=case.id if case else None)
     return result
+
+
+async def _run_gate(turn: Turn, route: Route, nxt: Next) -> Any:
+    run_id = _text(turn.data.get("run_id"))
+    if run_id is not None:
+        run = await get_run(turn.session, turn.tenant_id, run_id)
+    elif route.from_chat:
+        run = await running_run(turn.session, turn.tenant_id, turn.conversation_id)
+        if run is None:  # nothing running in this chat: the flow says so (or stays quiet for Teams)
+            return await nxt()
+    else:
+        run = None
+    facts = None
+    if run is not None:
+        # an individnivå part names its case in the press; a case meeting's case is the run's own
+        pressed_case = None if run.case_id else _text(turn.data.get("case_id"))
+        facts = await run_facts(
+            turn.session,
+            run,
+            tenant_id=turn.tenant_id,
+            user_id=turn.user_id,
+            coordinator=turn.is_coordinator,
+            conversation_id=turn.conversation_id,
+            on=_today(turn),
+            pressed_case_id=pressed_case if route.access is Access.WRITE else None,
+            teams_event=_from_teams_event(turn),
+        )
+    decision = run_policy(facts, route.access)
+    turn.run, turn.facts = run, facts
+    if not decision.allowed:
+        detail: dict[str, Any] = {"run_id": run.id if run else (run_id or "")[:40]}
+        if run is not None and facts is not None and facts.case is not None:
+            detail["case_id"] = facts.case_id
+        await _refuse(turn, route, decision, "agenda", **detail)
+        return None
+    result = await nxt()
+    case_id = facts.case_id if facts is not None and facts.case is not None else None
+    turn.audit("agenda", route.access.value, case_id=case_id, run_id=run.id if run else None)
+    return result
+
+
+async def _meeting_gate(turn: Turn, route: Route, nxt: Next) -> Any:
+    if route.from_chat:
+        if turn.conversation_kind != "groupChat":
+            return await nxt()  # the flow says where it works
+        meeting = await meeting_by_chat(turn.session, turn.tenant_id, turn.conversation_id)
+        if meeting is None:
+            # no booked meeting behind this chat: only a coordinator may start one here, explicitly
+            if turn.is_coordinator:
+                return await nxt()
+            decision = Decision(False, key="agenda.needs_booked_meeting", reason="no_booked_meeting")
+            await _refuse(turn, route, decision, "agenda")
+            return None
+    else:
+        meeting_id = _text(turn.data.get("meeting_id"))
+        meeting = await meeting_by_id(turn.session, turn.tenant_id, meeting_id) if meeting_id else None
+    facts = None
+    if meeting is not None:
+        facts = await meeting_facts(
+            turn.session,
+            meeting,
+            tenant_id=turn.tenant_id,
+            user_id=turn.user_id,
+            coordinator=turn.is_coordinator,
+        )
+    decision = meeting_policy(facts, route.access)
+    if not decision.allowed:
+        asked = None if route.from_chat else _text(turn.data.get("meeting_id"))
+        await _refuse(
+            turn, route, decision, "meeting", case_id=meeting.case_id if meeting else None, asked_id=asked
+        )
+        return None
+    turn.meeting, turn.facts = meeting, facts
+    result = await nxt()
+    assert meeting is not None
+    turn.audit("meeting", route.access.value, case_id=meeting.case_id, meeting_id=meeting.id)
+    return result
+
+
+async def _action_gate(turn: Turn, route: Route, nxt: Next) -> Any:
+    action_id = _text(turn.data.get("action_id"))
+    action = await turn.session.get(ActionItem, action_id) if action_id else None
+    if action is None or action.tenant_id != turn.tenant_id:
+        turn.say("reminders.action_gone")
+        return None
+    case = await find_case(turn.session, turn.tenant_id, case_id=action.case_id) if action.case_id else None
+    facts = await action_facts(
+        turn.session,
+        action,
+        tenant_id=turn.tenant_id,
+        user_id=turn.user_id,
+        coordinator=turn.is_coordinator,
+        on=_today(turn),
+    )
+    decision = action_policy(facts, route.access)
+    if not decision.allowed:
+        entity = "action_item" if decision.reason == "not_responsible" else "case"
+        if entity == "case":
+            log.warning("refused press on action %s by %s", action.id, turn.user_id)
+        await _refuse(
+            turn,
+            route,
+            decision,
+            entity,
+            case_id=case.id if case else None,
+            asked_id=_text(turn.data.get("case_id")),
+            action_id=action.id,
+            from_card=True,
+        )
+        return None
+    turn.case, turn.action, turn.facts = case, action, facts
+    result = await nxt()
+    turn.audit(
+        "case", turn.case_audit or route.access.value, case_id=case.id if case else None, action_id=action.id
+    )
+    return result
+
+
+async def _document_gate(turn: Turn, route: Route, nxt: Next) -> Any:
+    run_id = _text(turn.data.get("run_id")) or ""
+    run = await get_run(turn.session, turn.tenant_id, run_id) if run_id else None
+    facts = None
+    if run is not None:
+        facts = await run_facts(
+            turn.session,
+            run,
+            tenant_id=turn.tenant_id,
+            user_id=turn.user_id,
+            coordinator=turn.is_coordinator,
+            conversation_id=run.conversation_id,  # the document is asked for from anywhere
+            on=_today(turn),
+        )
+    decision = document_policy(turn.is_coordinator, facts, route.access)
+    if not decision.allowed:
+        await _refuse(turn, route, decision, "handlingsplan", run_id=run_id[:40])
+        return None
+    turn.run, turn.facts = run, facts
+    return await nxt()  # what was delivered is recorded where it is delivered (bot/protokoll.py)
+
+
+GATES: dict[Resource, Callable[[Turn, Route, Next], Awaitable[Any]]] = {
+    Resource.CASE: _case_gate,
+    Resource.AGENDA_RUN: _run_gate,
+    Resource.MEETING: _meeting_gate,
+    Resource.ACTION_ITEM: _action_gate,
+    Resource.DOCUMENT: _document_gate,
+}
+
+
+@registry.use
+async def access_gate(turn: Turn, route: Route, nxt: Next) -> Any:
+    """The one gate: resolve the declared resource, ask its policy, refuse + audit, or run + audit.
+    Listing routes (``access="list"``) decide per row through the same policy in the handler; creating
+    routes (``access="create"``) have nothing to resolve yet."""
+    if route.resource is Resource.NONE or route.access in (Access.LIST, Access.CREATE):
+        return await nxt()
+    gate = GATES.get(route.resource)
+    if gate is None:  # a reminder is acted on through its action item; nothing else is registered
+        raise LookupError(f"no gate for resource {route.resource} of {route.verb}")
+    return await gate(turn, route, nxt)
+
+
+def may(turn: Turn, access: Access | str) -> bool:
+    """Ask the same policy again for another access to the resource the gate resolved (the agenda's
+    decision step needs the chair; the facts are already loaded)."""
+    facts = turn.facts
+    if turn.run is not None and facts is not None:
+        return run_policy(facts, Access(access)).allowed
+    if turn.case is not None:
+        return case_policy(facts, Access(access)).allowed
+    return False

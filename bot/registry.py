@@ -1,17 +1,22 @@
 """One registry keyed by verb: every text command and every card action reaches its handler here.
 
-Handlers declare what they need (``case="read"``, ``coordinator=True``, ``personal=True``) and the
-middleware chain (``bot/middleware.py``) enforces it once, for all of them: no handler repeats the
-tenant scope, the access check or the audit record.
+Every verb declares the resource it acts on and the access it needs (``resource="case",
+access="read"``; ``resource="none"`` for help, language and the like), plus ``coordinator=True``,
+``personal=True``. The middleware chain (``bot/middleware.py``) enforces it once, for all of them: the
+gate resolves the resource from the activity, asks the resource's policy in ``domain/access.py``,
+refuses and audits ``denied``, or lets the handler run and audits the read/write. No handler repeats
+the tenant scope, the access check or the access audit record. A verb registered without a declaration
+fails at import; a card press runs once per nonce unless the route says why not (``because=``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from bot.turn import Turn
+from domain.access import Access, Resource
 from domain.text import normalize_command
 
 Handler = Callable[[Turn], Awaitable[Any]]
@@ -23,11 +28,14 @@ Middleware = Callable[[Turn, "Route", Next], Awaitable[Any]]
 class Route:
     verb: str
     handler: Handler
+    resource: Resource  # what the verb acts on; the gate resolves it and asks its policy
+    access: Access  # what the verb needs of it (read/write/chair/list; none for Resource.NONE)
     phrases: tuple[str, ...] = ()
-    case: Literal["read", "write"] | None = None  # needs access to one case, audited as read/write
     coordinator: bool = False  # only a tenant's coordinators
     personal: bool = False  # only in the 1:1 chat (case details never in group chats)
     idempotent: bool = True  # a card press with a nonce runs once
+    from_chat: bool = False  # the resource is the chat's (its booked meeting, its running agenda)
+    because: str = ""  # why a route is not once-per-press (required with idempotent=False)
     # The handler itself shows a refused personnummer under the field it was typed in (a form re-rendered
     # with the other entries kept). Every other route is refused whole by the door middleware. Either way
     # nothing holding a personnummer is stored, echoed or sent on: tests/test_personnummer_doors.py.
@@ -52,7 +60,11 @@ class Registry:
             if "" in normalized:
                 raise ValueError(f"verb {verb!r}: a command phrase normalizes to nothing")
             route = Route(
-                verb=verb, handler=handler, phrases=normalized, label=phrases[0] if phrases else "", **options
+                verb=verb,
+                handler=handler,
+                phrases=normalized,
+                label=phrases[0] if phrases else "",
+                **_declared(verb, options),
             )
             self.routes[verb] = route
             self._phrases.extend((p, route) for p in normalized)
@@ -82,6 +94,26 @@ class Registry:
             return await chain[index](turn, route, lambda: call(index + 1))
 
         return await call(0)
+
+
+def _declared(verb: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The route's options with its resource and access checked: nothing is registered undeclared."""
+    options = dict(options)
+    if "resource" not in options:
+        raise ValueError(
+            f"verb {verb!r}: declare resource= (case, meeting, agenda_run, action_item, …, none)"
+        )
+    resource = Resource(options.pop("resource"))
+    access = Access(options.pop("access", Access.NONE))
+    if (resource is Resource.NONE) != (access is Access.NONE):
+        raise ValueError(
+            f"verb {verb!r}: resource {resource} needs an access (read/write/…), none needs none"
+        )
+    if access is Access.LIST and resource not in (Resource.CASE, Resource.ACTION_ITEM):
+        raise ValueError(f"verb {verb!r}: only cases and action items are listed")
+    if options.get("idempotent", True) is False and not str(options.get("because", "")).strip():
+        raise ValueError(f"verb {verb!r}: idempotent=False needs because='why a press may run twice'")
+    return {**options, "resource": resource, "access": access}
 
 
 registry = Registry()

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from bot.services import Services
-    from store.models import SspfCase
+    from store.models import ActionItem, AgendaRun, Meeting, SspfCase
 
 
 @dataclass
@@ -44,6 +44,12 @@ class Turn:
     data: dict[str, Any] = field(default_factory=dict)
     db: AsyncSession | None = None
     case: SspfCase | None = None
+    # What the access gate resolved for the route's declared resource (bot/middleware.py), and the facts
+    # its policy decided on (domain/access.py).
+    run: AgendaRun | None = None
+    meeting: Meeting | None = None
+    action: ActionItem | None = None
+    facts: Any = None
     is_coordinator: bool = False
     # Replies (sent after commit, stored with it: bot/replies.py) and jobs to run after commit, in order.
     outbox: list[Reply | Callable[[], Awaitable[Any]]] = field(default_factory=list)

@@ -119,6 +119,14 @@ async def record_consent(
     )
 
 
+async def consent_of_both_guardians(bot: RunningBot, code: str, agencies: str = "skola,polis") -> None:
+    """Both guardians of ``open_case_with_team`` consent to ``agencies``: without it a team member sees
+    the case code and why, nothing about the child (issue 12 §2)."""
+    for guardian in ("Vårdnadshavare 1", "Vårdnadshavare 2"):
+        reply = await record_consent(bot, code, guardian, agencies)
+        assert reply.status == 200
+
+
 def choice_value(card: dict[str, Any], input_id: str, title_prefix: str) -> str:
     """The value of the choice a user would click, found by the start of its visible title."""
 

@@ -362,7 +362,7 @@ async def test_agency_outside_the_consent_cannot_write(bot):
     card = (await bot.say(COORDINATOR, conv, "starta mötet")).card
     card = (await bot.press(COORDINATOR, conv, find_action(card, "Nästa ▶"))).card
     reply = await bot.press(POLICE, conv, find_action(card, "Spara"), {"entry": "Polisens bild"})
-    assert "samtycke omfattar inte Polis" in card_text(reply.card)
+    assert "omfattar inte din verksamhet (Polis)" in card_text(reply.card)  # the access gate (issue 12 §2)
     # police's own view: the neutral card and why, no input for this case (issue 12 §3)
     assert "samtycke omfattar inte din verksamhet" in card_text(reply.card)
     assert input_values(reply.card) == {}

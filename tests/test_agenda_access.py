@@ -260,7 +260,7 @@ async def test_running_agenda_adds_no_action_to_a_closed_or_paused_case(bot):
         await s.execute(update(SspfCase).where(SspfCase.id == case.id).values(status="open"))
         await s.execute(update(Consent).where(Consent.case_id == case.id).values(withdrawn_on=date.today()))
     withdrawn = await bot.press(PRINCIPAL, conv, find_action(closed.card, "Lägg till åtgärd"), entries)
-    assert "återkallade samtycket" in card_text(withdrawn.card)
+    assert "inget giltigt samtycke" in card_text(withdrawn.card)  # refused by the access gate (issue 12 §2)
     async with bot.services.db.transaction() as s:
         await s.execute(update(SspfCase).where(SspfCase.id == case.id).values(status="paused"))
     # after the withdrawal Rita's own view has no case content and no input: her earlier card is pressed
@@ -268,7 +268,7 @@ async def test_running_agenda_adds_no_action_to_a_closed_or_paused_case(bot):
     again = find_action(closed.card, "Lägg till åtgärd")
     again = {**again, "data": {**again["data"], "nonce": "a-second-press"}}
     paused = await bot.press(PRINCIPAL, conv, again, entries)
-    assert f"{CODE} är pausat" in card_text(paused.card)
+    assert "inget giltigt samtycke" in card_text(paused.card)  # the gate refuses before the case status
     assert await _count(bot, ActionItem) == 0
     assert_valid_cards([closed.card, withdrawn.card, paused.card])
 

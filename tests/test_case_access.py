@@ -50,6 +50,11 @@ async def test_an_outsider_learns_nothing_not_even_whether_the_case_exists(bot):
 async def test_a_professional_sees_only_the_cases_whose_team_they_are_on(bot):
     code_a, _ = await open_case_with_team(bot)  # PRINCIPAL is on A
     code_b, case_b, _ = await register_case(bot, initials="KL")
+    # issue 12 §2: on the team is not enough; the guardians' consent must cover the school
+    unconsented = await bot.say(PRINCIPAL, acts.personal(PRINCIPAL), f"ärende {code_a}")
+    assert unconsented.cards == [] and code_a in unconsented.texts[0] and "samtycke" in unconsented.texts[0]
+    for guardian in ("Vårdnadshavare 1", "Vårdnadshavare 2"):
+        await record_consent(bot, code_a, guardian, "skola,socialtjanst")
     on_team = await bot.say(PRINCIPAL, acts.personal(PRINCIPAL), f"ärende {code_a}")
     assert f"Ärende {code_a}" in card_text(on_team.card)
     assert "Lägg till i teamet" not in card_text(on_team.card)  # no coordinator buttons for the team

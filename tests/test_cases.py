@@ -10,7 +10,15 @@ import pytest
 from sqlalchemy import func, select, text
 
 from store.models import AuditEvent, Coordinator, Meeting, Reminder, SspfCase
-from tests.case_steps import BIRTH_YEAR, INITIALS, case_inputs, case_row, open_case_with_team, register_case
+from tests.case_steps import (
+    BIRTH_YEAR,
+    INITIALS,
+    case_inputs,
+    case_row,
+    consent_of_both_guardians,
+    open_case_with_team,
+    register_case,
+)
 from tests.conftest import COORDINATOR, POLICE, PRINCIPAL, SOCIAL
 from tests.harness import activities as acts
 from tests.harness.bot_runner import card_text, find_action, input_values
@@ -192,6 +200,7 @@ async def test_only_coordinators_register_cases_and_only_in_the_personal_chat(bo
 
 async def test_case_list_coordinator_sees_all_professional_only_their_team(bot):
     code_a, case_a = await open_case_with_team(bot)  # PRINCIPAL and POLICE on A
+    await consent_of_both_guardians(bot, code_a)  # issue 12 §2: the list shows content within the consent
     code_b, case_b, _ = await register_case(bot, initials="KL", birth_year="2011")
     everything = await bot.say(COORDINATOR, ME, "mina ärenden")
     shown = card_text(everything.card)
@@ -222,6 +231,7 @@ async def test_open_a_case_by_code_forgivingly(bot):
 
 async def test_in_a_group_chat_a_case_shows_code_and_status_only(bot):
     code, _ = await open_case_with_team(bot)
+    await consent_of_both_guardians(bot, code)  # issue 12 §2: without it, the code and why only
     for conv in (acts.group_chat(), acts.channel()):
         reply = await bot.say(PRINCIPAL, conv, f"ärende {code}")
         shown = card_text(reply.card)
@@ -298,6 +308,7 @@ def reminder(case_id: str, due: datetime, state: str = "pending") -> Reminder:
 
 async def test_who_has_read_lists_readers_changes_and_refusals_in_swedish_time(bot):
     code, case_id = await open_case_with_team(bot)
+    await consent_of_both_guardians(bot, code)  # issue 12 §2: a team member reads only within the consent
     await bot.say(PRINCIPAL, acts.personal(PRINCIPAL), f"ärende {code}")
     from tests.conftest import OUTSIDER
 

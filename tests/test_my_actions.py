@@ -23,8 +23,12 @@ async def test_my_actions_lists_mine_overdue_first_without_the_child(bot):
             initials="Q.Z.",
             youth_name="Quinn Z",
             members=[(SOCIAL.aad, SOCIAL.name, "socialtjanst")],
+            guardians=["Vårdnadshavare"],
+            consent_agencies=["socialtjanst"],  # issue 12 §2: action texts only within the consent
         )
-        other = await seed_case(s, acts.TENANT, "SSPF-2026-032")
+        other = await seed_case(
+            s, acts.TENANT, "SSPF-2026-032", guardians=["Vårdnadshavare"], consent_agencies=["socialtjanst"]
+        )
         await seed_action(
             s,
             acts.TENANT,

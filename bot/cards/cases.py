@@ -224,10 +224,11 @@ class CaseRow:
     case_id: str
     code: str
     status: str
-    track: str
-    initials: str
-    birth_year: int
-    school_area: str
+    track: str | None
+    initials: str | None
+    birth_year: int | None
+    school_area: str | None
+    withheld: str | None = None  # why the row shows the code only (the consent does not cover the viewer)
 
 
 def case_list_card(t: Translator, rows: list[CaseRow], *, total: int, coordinator: bool) -> Element:
@@ -237,18 +238,22 @@ def case_list_card(t: Translator, rows: list[CaseRow], *, total: int, coordinato
         body.append(text(t("case_list.empty")))
         return card(body)
     for row in rows:
-        line = t(
-            "case_list.row",
-            code=row.code,
-            status=label(t, "case_status", row.status),
-            track=label(t, "track", row.track),
-        )
-        detail = t(
-            "case_list.row_detail",
-            initials=row.initials,
-            birth_year=row.birth_year,
-            school_area=row.school_area,
-        )
+        if row.withheld is not None:
+            line = f"**{row.code}** · {label(t, 'case_status', row.status)}"
+            detail = row.withheld
+        else:
+            line = t(
+                "case_list.row",
+                code=row.code,
+                status=label(t, "case_status", row.status),
+                track=label(t, "track", row.track),
+            )
+            detail = t(
+                "case_list.row_detail",
+                initials=row.initials,
+                birth_year=row.birth_year,
+                school_area=row.school_area,
+            )
         body.append(
             {
                 "type": "ColumnSet",

@@ -9,7 +9,14 @@ from bot.i18n import Translator
 from store.models import ActionItem
 
 
-def my_actions_card(t: Translator, actions: list[tuple[ActionItem, str]], today: date) -> Element:
+def my_actions_card(
+    t: Translator,
+    actions: list[tuple[ActionItem, str]],
+    today: date,
+    withheld: dict[str, str] | None = None,
+) -> Element:
+    """``withheld``: action id -> why its text is not shown (the consent does not cover the viewer)."""
+    withheld = withheld or {}
     body: list[Element] = heading(t("my_actions.title"), subtle=t("my_actions.subtitle"))
     if not actions:
         body.append(text(t("my_actions.none")))
@@ -26,7 +33,7 @@ def my_actions_card(t: Translator, actions: list[tuple[ActionItem, str]], today:
         body.append(
             container(
                 [
-                    text(f"**{code}** · {action.text}"),
+                    text(f"**{code}** · {withheld.get(action.id) or action.text}"),
                     text(
                         f"{due} · {status}",
                         isSubtle=not overdue,

@@ -70,6 +70,16 @@ def _action_item(
 ) -> list[Element]:
     action = item.action
     assert action is not None
+    if item.withheld:  # the consent does not cover the recipient: the case code, the date and why
+        return [
+            facts(
+                [
+                    (t("reminders.fact_case"), item.case_code or "–"),
+                    (t("reminders.fact_action"), t("access.withheld_row")),
+                    (t("reminders.fact_due"), action.due_on.isoformat()),
+                ]
+            )
+        ]
     pairs = [(t("reminders.fact_case"), item.case_code or "–"), (t("reminders.fact_action"), action.text)]
     if item.kind == ReminderKind.ESCALATION.value:
         pairs.append((t("reminders.fact_responsible"), action.responsible_name))

@@ -28,6 +28,7 @@ from bot.cards.agenda import (
     protokoll_card,
     setup_card,
 )
+from bot.middleware import refusal_view
 from bot.proactive import card_message
 from bot.protokoll import (
     FILE_VERB,
@@ -40,6 +41,7 @@ from bot.protokoll import (
 from bot.refusals import refusal_text
 from bot.registry import registry
 from bot.turn import Turn
+from domain.access import Access, Resource, RunFacts, group_cases_visible, run_policy
 from domain.actions import ActionStatus, change_action_status, responsible_refusal, validate_action
 from domain.agencies import Agency
 from domain.agenda import (
@@ -50,7 +52,6 @@ from domain.agenda import (
     StepKind,
     advance,
     back,
-    can_chair,
     end_agenda,
     get_template,
     load_templates,
@@ -61,10 +62,9 @@ from domain.refusal import Refusal
 from store.models import AgendaRun, SspfCase
 from store.queries import actions as action_q
 from store.queries import agenda as q
-from store.queries.access import find_case, is_coordinator, may_see
+from store.queries.access import find_case, is_coordinator, run_facts
 from store.queries.agenda import consent_allows
 from store.queries.consent import agencies_covered, consent_decision, individual_work_decision
-from store.queries.meetings import meeting_by_chat
 
 log = logging.getLogger(__name__)
 INDIVIDUAL_KINDS = frozenset({MeetingType.INDIVIDUELL.value, MeetingType.UPPFOLJNING.value})
@@ -104,35 +104,27 @@ def _state(run: AgendaRun, template: AgendaTemplate) -> AgendaState:
     )
 
 
-async def _entitled(turn: Turn, run: AgendaRun) -> bool:
-    """Entitled to what the meeting is about: the case's team for a case meeting; for a meeting without
-    a case (arbetsgrupp, urval, styrgrupp) the booked meeting's organiser or an invited participant."""
-    if turn.is_coordinator:
-        return True
-    if run.case_id:
-        case = await _case(turn, run.case_id)
-        return case is not None and await may_see(turn.session, case, turn.user_id, False)
-    if run.meeting_id:
-        meeting = await q.get_meeting(turn.session, turn.tenant_id, run.meeting_id)
-        if meeting is not None and meeting.organizer_aad_id == turn.user_id:
-            return True
-        return await q.is_meeting_member(turn.session, run.meeting_id, turn.user_id)
-    return False
+async def _facts(turn: Turn, run: AgendaRun) -> RunFacts:
+    """What ``domain.access`` decides this viewer's rights on ``run`` from (loaded by the store)."""
+    return await run_facts(
+        turn.session,
+        run,
+        tenant_id=turn.tenant_id,
+        user_id=turn.user_id,
+        coordinator=turn.is_coordinator,
+        conversation_id=turn.conversation_id,
+        on=_today(turn),
+    )
 
 
 async def _may_chair(turn: Turn, run: AgendaRun) -> bool:
-    """The rule is ``domain.agenda.can_chair``; this only gathers what it needs to know."""
-    designated = bool(turn.user_id) and turn.user_id == run.chair_aad_id
-    entitled = designated and await _entitled(turn, run)
-    return can_chair(turn.is_coordinator, is_designated_chair=designated, entitled=entitled)
+    """The rule is ``domain.access.run_policy`` (``domain.agenda.can_chair``, entitled within the consent)."""
+    return run_policy(await _facts(turn, run), Access.CHAIR).allowed
 
 
 async def _may_see_group_cases(turn: Turn, run: AgendaRun) -> bool:
-    """The individnivå list of a group meeting names every consented case of the tenant by code: only
-    coordinators and the group's members (the booked meeting's invited participants) see it."""
-    if turn.is_coordinator:
-        return True
-    return bool(run.meeting_id) and await q.is_meeting_member(turn.session, run.meeting_id, turn.user_id)
+    """``domain.access.group_cases_visible``: coordinators and the booked meeting's invited participants."""
+    return group_cases_visible(await _facts(turn, run))
 
 
 # --- who sees what: the one question the views ask ------------------------------------------------
@@ -467,24 +459,20 @@ def _post_card(turn: Turn, run_id: str, card: dict[str, Any], *, summary: str) -
 
 
 async def _run_from_press(turn: Turn) -> AgendaRun | None:
-    run_id = turn.data.get("run_id")
-    run = await q.get_run(turn.session, turn.tenant_id, run_id) if isinstance(run_id, str) else None
+    """The run the access gate resolved from the press (``resource="agenda_run"``): this tenant's, in
+    this chat, and the presser allowed the route's access by ``domain.access.run_policy``."""
+    return turn.run
+
+
+@refusal_view(Resource.AGENDA_RUN)
+async def _refused(turn: Turn, text: str) -> None:
+    """A refused press gets the presser's own card back with the reason, their entries kept."""
+    run = turn.run
     if run is None or run.conversation_id != turn.conversation_id:
-        turn.say("agenda.run_unknown")
-        return None
-    return run
-
-
-async def _may_write(turn: Turn, run: AgendaRun, case_id: str | None = None) -> bool:
-    """Writing about a case is for its team (or a coordinator); refused and audited otherwise."""
-    case_id = case_id or run.case_id
-    if case_id is None:
-        return True
-    case = await _case(turn, case_id)
-    if case is not None and await may_see(turn.session, case, turn.user_id, turn.is_coordinator):
-        return True
-    turn.audit("case", "denied", case_id=case_id, reason="not_on_team")
-    return False
+        turn.say_text(text)
+        return
+    await _note_me(turn, run)
+    await answer(turn, run, changed=False, note=text, kept=_kept_inputs(turn))
 
 
 # --- starting -------------------------------------------------------------------------------------
@@ -495,7 +483,9 @@ async def _may_write(turn: Turn, run: AgendaRun, case_id: str | None = None) -> 
     "starta mötet",
     "starta möte",
     "starta dagordningen",
-    idempotent=False,
+    resource="meeting",
+    access="read",
+    from_chat=True,
     help_key="agenda.help.start",
 )
 async def start_meeting(turn: Turn) -> None:
@@ -511,7 +501,7 @@ async def start_meeting(turn: Turn) -> None:
             return  # Teams told us again; the card is already in the chat
         await _repost(turn, running)
         return
-    meeting = await meeting_by_chat(turn.session, turn.tenant_id, turn.conversation_id)
+    meeting = turn.meeting  # the chat's booked meeting, resolved and decided by the access gate
     if meeting is None or meeting.kind not in load_templates():
         # No booked meeting behind this chat: only a coordinator may start one here, explicitly.
         if turn.is_coordinator:
@@ -536,7 +526,7 @@ async def _setup_card(turn: Turn, **kw: Any) -> dict[str, Any]:
     return setup_card(turn.t, templates, [(c.id, c.code) for c in cases], **kw)
 
 
-@registry.verb("agenda.setup", coordinator=True)
+@registry.verb("agenda.setup", resource="meeting", access="write", from_chat=True, coordinator=True)
 async def setup_meeting(turn: Turn) -> None:
     """The choice on the setup card: which meeting type, about which case (optional). Only a coordinator
     starts an agenda in a chat no booked meeting points at (and so chairs it)."""
@@ -548,12 +538,11 @@ async def setup_meeting(turn: Turn) -> None:
         errors["meeting_type"] = turn.t("agenda.setup_type_required")
     case_id = str(turn.data.get("case_id") or "") or None
     case = None
-    if case_id:
+    if case_id:  # a coordinator's choice (the route is theirs): an id not of this tenant was forged
         case = await _case(turn, case_id)
-        if case is None or not await may_see(turn.session, case, turn.user_id, turn.is_coordinator):
-            turn.audit("case", "denied", case_id=case.id if case else None, asked_id=case_id)
+        if case is None:
+            turn.audit("case", "denied", case_id=None, asked_id=case_id[:40])
             errors["case_id"] = turn.t("access.case_unavailable")
-            case = None
     if template_key in INDIVIDUAL_KINDS and case is None and "case_id" not in errors:
         errors["case_id"] = turn.t("agenda.setup_case_required")
     if errors:
@@ -648,7 +637,13 @@ async def _repost(turn: Turn, run: AgendaRun) -> None:
 # --- following along ------------------------------------------------------------------------------
 
 
-@registry.verb("agenda.refresh", idempotent=False)
+@registry.verb(
+    "agenda.refresh",
+    resource="agenda_run",
+    access="read",
+    idempotent=False,
+    because="Teams sends the same refresh for every viewer and every time the chat is opened",
+)
 async def refresh(turn: Turn) -> None:
     """The viewer's own view of the agenda card or the protokoll: Teams asks for it by itself for the
     card's ``refresh.userIds`` (trigger "automatic") when they see the card, and on "Visa för mig" or
@@ -672,12 +667,7 @@ async def _move(turn: Turn, how: str) -> None:
     if run is None:
         return
     version = _int(turn.data.get("version"))
-    await _note_me(turn, run)
-    if not await _may_chair(turn, run):
-        await answer(
-            turn, run, changed=False, note=turn.t("agenda.only_coordinator"), kept=_kept_inputs(turn)
-        )
-        return
+    await _note_me(turn, run)  # the gate refused whoever may not chair (domain.access.run_policy)
     await _apply_move(turn, run, how, version)
 
 
@@ -701,32 +691,37 @@ async def _apply_move(turn: Turn, run: AgendaRun, how: str, version: int | None)
     await answer(turn, run, changed=True)
 
 
-@registry.verb("agenda.next", idempotent=False)
+@registry.verb("agenda.next", resource="agenda_run", access="chair")
 async def next_step(turn: Turn) -> None:
     await _move(turn, "next")
 
 
-@registry.verb("agenda.back", idempotent=False)
+@registry.verb("agenda.back", resource="agenda_run", access="chair")
 async def previous_step(turn: Turn) -> None:
     await _move(turn, "back")
 
 
-@registry.verb("agenda.end", idempotent=False)
+@registry.verb("agenda.end", resource="agenda_run", access="chair")
 async def end_from_card(turn: Turn) -> None:
     await _move(turn, "end")
 
 
-@registry.verb("meeting.end", "avsluta mötet", "avsluta motet", idempotent=False, help_key="agenda.help.end")
+@registry.verb(
+    "meeting.end",
+    "avsluta mötet",
+    "avsluta motet",
+    resource="agenda_run",
+    access="chair",
+    from_chat=True,
+    help_key="agenda.help.end",
+)
 async def end_meeting(turn: Turn) -> None:
     """meetingEnd from Teams, or the chair's `avsluta mötet`: the protokoll, once."""
     from_event = bool(turn.data.get("from_event"))
-    run = await q.running_run(turn.session, turn.tenant_id, turn.conversation_id)
+    run = turn.run  # the chat's running agenda; the gate refused whoever may not chair it
     if run is None:
         if not from_event:
             turn.say("agenda.nothing_running")
-        return
-    if not from_event and not await _may_chair(turn, run):
-        turn.say("agenda.only_coordinator")
         return
     await _apply_move(turn, run, "end", run.version)
 
@@ -752,7 +747,7 @@ def _stale(turn: Turn, run: AgendaRun) -> bool:
     return _int(turn.data.get("version")) != run.version or step_key != current
 
 
-@registry.verb("agenda.entry", idempotent=False)
+@registry.verb("agenda.entry", resource="agenda_run", access="write")
 async def save_entry(turn: Turn) -> None:
     """A participant's part for the current step: saved per author and agency."""
     run = await _run_from_press(turn)
@@ -765,10 +760,8 @@ async def save_entry(turn: Turn) -> None:
         await answer(turn, run, changed=False, note=turn.t(key), kept=kept)
         return
     step = _template(run).steps[run.step_index]
+    # the gate decided on the run's case, or on the case an individnivå part names (domain.access)
     case_id = turn.data.get("case_id") if step.kind is StepKind.INDIVIDUAL_CASES else None
-    if not await _may_write(turn, run, case_id if isinstance(case_id, str) else None):
-        await answer(turn, run, changed=False, note=turn.t("access.case_unavailable"), kept=kept)
-        return
     gate = await _case_gate(turn, run)
     if gate is not None:
         await answer(turn, run, changed=False, note=gate, kept=kept)
@@ -857,7 +850,7 @@ def _clean(turn: Turn, field: str, errors: dict[str, str]) -> str:
 # --- the handlingsplan ----------------------------------------------------------------------------
 
 
-@registry.verb("agenda.action_add")
+@registry.verb("agenda.action_add", resource="agenda_run", access="write")
 async def add_action(turn: Turn) -> None:
     """A new line of the handlingsplan, validated on the card with everything typed kept."""
     run = await _run_from_press(turn)
@@ -867,9 +860,6 @@ async def add_action(turn: Turn) -> None:
     if _stale(turn, run):
         key = "agenda.ended_not_saved" if run.state == "ended" else "agenda.stale_not_saved"
         await answer(turn, run, changed=False, note=turn.t(key), kept=kept)
-        return
-    if not await _may_write(turn, run):
-        await answer(turn, run, changed=False, note=turn.t("access.case_unavailable"), kept=kept)
         return
     gate = await _case_gate(turn, run)
     if gate is not None:
@@ -915,7 +905,7 @@ async def add_action(turn: Turn) -> None:
     await answer(turn, run, changed=True, note=turn.t("agenda.action_added"))
 
 
-@registry.verb("agenda.action_remove", idempotent=False)
+@registry.verb("agenda.action_remove", resource="agenda_run", access="write")
 async def remove_action(turn: Turn) -> None:
     run = await _run_from_press(turn)
     if run is None:
@@ -932,7 +922,7 @@ async def remove_action(turn: Turn) -> None:
     await answer(turn, run, changed=True)
 
 
-@registry.verb("agenda.action_status", idempotent=False)
+@registry.verb("agenda.action_status", resource="agenda_run", access="write")
 async def review_action(turn: Turn) -> None:
     """klar / pågår / kan inte genomföras for an action from an earlier meeting."""
     run = await _run_from_press(turn)
@@ -941,9 +931,6 @@ async def review_action(turn: Turn) -> None:
     kept = _kept_inputs(turn)
     if run.state == "ended":
         await answer(turn, run, changed=False, note=turn.t("agenda.ended_not_saved"), kept=kept)
-        return
-    if not await _may_write(turn, run):
-        await answer(turn, run, changed=False, note=turn.t("access.case_unavailable"), kept=kept)
         return
     gate = await _case_gate(turn, run)
     if gate is not None:
@@ -977,17 +964,26 @@ async def review_action(turn: Turn) -> None:
 # --- the record -----------------------------------------------------------------------------------
 
 
-@registry.verb("agenda.document", coordinator=True)
+@registry.verb("agenda.document", resource="document", access="read", coordinator=True)
 async def document_from_card(turn: Turn) -> None:
-    """The protokoll card's button: the handlingsplan as a Word file, for the coordinator only."""
-    run = await q.get_run(turn.session, turn.tenant_id, str(turn.data.get("run_id") or ""))
+    """The protokoll card's button: the handlingsplan as a Word file, for the coordinator only (the gate:
+    ``domain.access.document_policy``)."""
+    run = turn.run
     if run is None or run.state != "ended":
         turn.say("agenda.run_unknown")
         return
     await deliver_document(turn, run)
 
 
-@registry.verb(FILE_VERB, coordinator=True, personal=True, idempotent=False)
+@registry.verb(
+    FILE_VERB,
+    resource="document",
+    access="write",
+    coordinator=True,
+    personal=True,
+    idempotent=False,
+    because="Teams' file consent answer carries no nonce; the MAC'd context says which card it was",
+)
 async def document_accepted(turn: Turn) -> None:
     """Yes on the file consent card: upload the handlingsplan to the coordinator's OneDrive.
 
@@ -1014,7 +1010,8 @@ async def document_accepted(turn: Turn) -> None:
     "agenda.protokoll",
     "protokoll",
     "handlingsplan",
-    case="read",
+    resource="case",
+    access="read",
     coordinator=True,
     help_key="agenda.help.protokoll",
 )

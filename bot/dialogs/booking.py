@@ -57,7 +57,7 @@ from domain.worktime import is_working_day
 from graph.errors import GraphError, GraphPermissionError, GraphUnavailable
 from graph.local_calendar import LocalCalendar
 from store.models import Meeting, SspfCase
-from store.queries.access import find_case, is_member
+from store.queries.access import find_case
 from store.queries.consent import individual_work_decision
 from store.queries.meeting_cases import (
     Guest,
@@ -236,8 +236,11 @@ async def _load_meeting(turn: Turn, meeting_id: str) -> Meeting | None:
     "boka möte",
     "boka mote",
     "nytt möte",
+    resource="meeting",
+    access="create",
     personal=True,
     idempotent=False,
+    because="the form's own button reloads it with the entries kept (same nonce)",
     help_key="help.cmd.book",
 )
 async def open_booking_form(turn: Turn) -> None:
@@ -361,7 +364,14 @@ async def _check(
     return draft, errors, notices
 
 
-@registry.verb("meeting.confirm", personal=True, idempotent=False)
+@registry.verb(
+    "meeting.confirm",
+    resource="meeting",
+    access="create",
+    personal=True,
+    idempotent=False,
+    because="the same nonce returns the same meeting and finishes a booking an earlier press left pending",
+)
 async def confirm_booking(turn: Turn) -> None:
     """``Boka`` (or a suggested slot): validate, then book after commit; the same nonce returns the same
     meeting, and finishes it if an earlier press left it pending."""
@@ -475,7 +485,14 @@ def _refuse_case(turn: Turn, ctx: FormContext, values: dict[str, Any], picked: l
 # --- suggested times -----------------------------------------------------------------------------------
 
 
-@registry.verb("meeting.suggest", personal=True, idempotent=False)
+@registry.verb(
+    "meeting.suggest",
+    resource="meeting",
+    access="create",
+    personal=True,
+    idempotent=False,
+    because="asking for times again with changed entries is pressed on the same form (same nonce)",
+)
 async def suggest_times(turn: Turn) -> None:
     """``Föreslå tider``: everyone's free/busy from the calendar, within Swedish working days and hours."""
     data = turn.data
@@ -553,25 +570,19 @@ async def _suggest_after_commit(
 # --- the booked meeting --------------------------------------------------------------------------------
 
 
+VIEW = "a view changes nothing: pressing its button again shows it again"
+
+
 async def _meeting_for(turn: Turn) -> Meeting | None:
-    """The meeting in the press, if this user may act on it (coordinator, booker, participant, case team)."""
-    meeting_id = raw_text(turn.data, "meeting_id")
-    row = await meeting_by_id(turn.session, turn.tenant_id, meeting_id) if meeting_id else None
-    allowed = row is not None and (
-        turn.is_coordinator
-        or row.created_by == turn.user_id
-        or any(p.aad_object_id == turn.user_id for p in row.participants)
-        or (row.case_id is not None and await is_member(turn.session, row.case_id, turn.user_id))
-    )
-    if row is None or not allowed:
-        turn.audit("meeting", "denied", case_id=row.case_id if row else None, asked_id=meeting_id)
-        turn.say("booking.error.meeting_unavailable")
-        return None
-    turn.audit("meeting", "read", case_id=row.case_id, meeting_id=row.id)
-    return row
+    """The meeting in the press: the access gate resolved it (``resource="meeting"``), asked
+    ``domain.access.meeting_policy`` (coordinator, booker, participant, case team), refused and audited
+    anyone else, and records the read/write."""
+    return turn.meeting
 
 
-@registry.verb("meeting.show", personal=True, idempotent=False)
+@registry.verb(
+    "meeting.show", resource="meeting", access="read", personal=True, idempotent=False, because=VIEW
+)
 async def show_meeting(turn: Turn) -> None:
     row = await _meeting_for(turn)
     if row is not None:
@@ -579,7 +590,9 @@ async def show_meeting(turn: Turn) -> None:
         turn.later(lambda: _reply_meeting(turn, meeting_id, []))
 
 
-@registry.verb("meeting.responses", personal=True, idempotent=False)
+@registry.verb(
+    "meeting.responses", resource="meeting", access="read", personal=True, idempotent=False, because=VIEW
+)
 async def show_responses(turn: Turn) -> None:
     """``Visa svar``: who accepted, declined or has not answered (guests by role)."""
     row = await _meeting_for(turn)
@@ -613,7 +626,14 @@ def _local_values(row: Meeting) -> dict[str, str]:
     return {"date": s.date().isoformat(), "start": s.strftime("%H:%M"), "end": e.strftime("%H:%M")}
 
 
-@registry.verb("meeting.reschedule_form", personal=True, idempotent=False)
+@registry.verb(
+    "meeting.reschedule_form",
+    resource="meeting",
+    access="read",
+    personal=True,
+    idempotent=False,
+    because=VIEW,
+)
 async def reschedule_form(turn: Turn) -> None:
     row = await _meeting_for(turn)
     if row is None:
@@ -627,7 +647,7 @@ async def reschedule_form(turn: Turn) -> None:
     turn.later(job)
 
 
-@registry.verb("meeting.reschedule", personal=True)
+@registry.verb("meeting.reschedule", resource="meeting", access="write", personal=True)
 async def reschedule(turn: Turn) -> None:
     """``Boka om``: new date and time; the calendar moves first, then the row (a failure moves nothing)."""
     row = await _meeting_for(turn)
@@ -664,7 +684,9 @@ async def reschedule(turn: Turn) -> None:
     turn.later(job)
 
 
-@registry.verb("meeting.cancel_form", personal=True, idempotent=False)
+@registry.verb(
+    "meeting.cancel_form", resource="meeting", access="read", personal=True, idempotent=False, because=VIEW
+)
 async def cancel_form(turn: Turn) -> None:
     row = await _meeting_for(turn)
     if row is None:
@@ -677,7 +699,7 @@ async def cancel_form(turn: Turn) -> None:
     turn.later(job)
 
 
-@registry.verb("meeting.cancel", personal=True)
+@registry.verb("meeting.cancel", resource="meeting", access="write", personal=True)
 async def cancel(turn: Turn) -> None:
     """``Avboka``: attendees get Graph's cancellation with the comment; an outage leaves it queued."""
     row = await _meeting_for(turn)

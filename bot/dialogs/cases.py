@@ -27,6 +27,7 @@ from bot.cards.cases import (
 from bot.refusals import refusal_text
 from bot.registry import registry
 from bot.turn import Turn
+from domain.access import case_content_allowed
 from domain.agencies import Agency, CaseStatus
 from domain.case_rules import change_case_status, personnummer_refusal, validate_new_case
 from domain.choices import parse_choice, parse_iso_date
@@ -34,6 +35,7 @@ from domain.outcomes import read_outcomes
 from domain.personnummer import contains_personnummer
 from domain.refusal import Refusal
 from store.models import AuditEvent, SspfCase
+from store.queries.access import case_facts_many
 from store.queries.audit import case_trail, display_names
 from store.queries.cases import (
     Stopped,
@@ -188,6 +190,8 @@ async def stop_case(turn: Turn, case: SspfCase) -> Stopped:
     "case.new",
     "nytt ärende",
     "nytt sspf-ärende",
+    resource="case",
+    access="create",
     coordinator=True,
     personal=True,
     help_key="help.cmd.case_new",
@@ -198,7 +202,14 @@ async def new_case(turn: Turn) -> None:
     )
 
 
-@registry.verb("case.create", coordinator=True, personal=True, screens_personnummer=True)
+@registry.verb(
+    "case.create",
+    resource="case",
+    access="create",
+    coordinator=True,
+    personal=True,
+    screens_personnummer=True,
+)
 async def create(turn: Turn) -> None:
     on = today(turn)
     raw = {k: v for k, v in turn.data.items() if k not in CONTROL_KEYS}
@@ -240,19 +251,42 @@ async def create(turn: Turn) -> None:
 
 
 @registry.verb(
-    "case.list", "mina ärenden", "ärenden", "alla ärenden", personal=True, help_key="help.cmd.case_list"
+    "case.list",
+    "mina ärenden",
+    "ärenden",
+    "alla ärenden",
+    resource="case",
+    access="list",
+    personal=True,
+    help_key="help.cmd.case_list",
 )
 async def list_cases(turn: Turn) -> None:
     cases, total = await cases_visible_to(
         turn.session, turn.tenant_id, turn.user_id, coordinator=turn.is_coordinator, limit=LIST_LIMIT
     )
-    for case in cases:  # every case shown is a read of case data
-        turn.audit("case", "read", case_id=case.id, via="list")
-    rows = [CaseRow(c.id, c.code, c.status, c.track, c.initials, c.birth_year, c.school_area) for c in cases]
+    facts = await case_facts_many(
+        turn.session,
+        cases,
+        tenant_id=turn.tenant_id,
+        user_id=turn.user_id,
+        coordinator=turn.is_coordinator,
+        on=today(turn),
+    )
+    rows = []
+    for c in cases:  # each row through the case policy: content only where the consent covers the viewer
+        if case_content_allowed(facts[c.id]):
+            turn.audit("case", "read", case_id=c.id, via="list")  # every case shown is a read of case data
+            rows.append(CaseRow(c.id, c.code, c.status, c.track, c.initials, c.birth_year, c.school_area))
+        else:  # the code and why, nothing about the child: not a read of its content
+            rows.append(
+                CaseRow(c.id, c.code, c.status, None, None, None, None, turn.t("access.withheld_row"))
+            )
     turn.show(case_list_card(turn.t, rows, total=total, coordinator=turn.is_coordinator))
 
 
-@registry.verb("case.open", "ärende", "visa ärende", case="read", help_key="help.cmd.case_open")
+@registry.verb(
+    "case.open", "ärende", "visa ärende", resource="case", access="read", help_key="help.cmd.case_open"
+)
 async def open_case(turn: Turn) -> None:
     assert turn.case is not None
     await show_case(turn, turn.case)
@@ -264,7 +298,8 @@ async def open_case(turn: Turn) -> None:
 @registry.verb(
     "case.close_form",
     "avsluta ärende",
-    case="read",
+    resource="case",
+    access="read",
     coordinator=True,
     personal=True,
     help_key="help.cmd.case_close",
@@ -281,7 +316,9 @@ async def ask_close(turn: Turn) -> None:
 CLOSE_FORM_REFUSALS = ("case.close_reason_required", "case.close_reason_unknown")
 
 
-@registry.verb("case.close", case="write", coordinator=True, personal=True, screens_personnummer=True)
+@registry.verb(
+    "case.close", resource="case", access="write", coordinator=True, personal=True, screens_personnummer=True
+)
 async def close(turn: Turn) -> None:
     case = turn.case
     assert case is not None
@@ -355,7 +392,8 @@ def one_line_per_turn(events: list[AuditEvent]) -> list[AuditEvent]:
     "case.audit",
     "vem har läst",
     "vem har läst ärende",
-    case="read",
+    resource="case",
+    access="read",
     coordinator=True,
     personal=True,
     help_key="help.cmd.case_audit",

@@ -58,7 +58,8 @@ async def _guardian_choices(turn: Turn, case: SspfCase) -> list[tuple[str, str]]
     "consent.form",
     "samtycke",
     "registrera samtycke",
-    case="read",
+    resource="case",
+    access="read",
     coordinator=True,
     personal=True,
     help_key="help.cmd.consent",
@@ -80,7 +81,14 @@ async def ask_consent(turn: Turn) -> None:
     )
 
 
-@registry.verb("consent.record", case="write", coordinator=True, personal=True, screens_personnummer=True)
+@registry.verb(
+    "consent.record",
+    resource="case",
+    access="write",
+    coordinator=True,
+    personal=True,
+    screens_personnummer=True,
+)
 async def save_consent(turn: Turn) -> None:
     case = turn.case
     assert case is not None
@@ -143,7 +151,8 @@ async def save_consent(turn: Turn) -> None:
 @registry.verb(
     "consent.withdraw_form",
     "återkalla samtycke",
-    case="read",
+    resource="case",
+    access="read",
     coordinator=True,
     personal=True,
     help_key="help.cmd.consent_withdraw",
@@ -162,7 +171,7 @@ async def ask_withdraw(turn: Turn) -> None:
     turn.show(withdraw_form(turn.t, case.id, case.code, holders, today=today(turn).isoformat()))
 
 
-@registry.verb("consent.withdraw", case="write", coordinator=True, personal=True)
+@registry.verb("consent.withdraw", resource="case", access="write", coordinator=True, personal=True)
 async def withdraw(turn: Turn) -> None:
     case = turn.case
     assert case is not None

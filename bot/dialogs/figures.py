@@ -11,7 +11,13 @@ from store.queries.figures import raw_figures
 
 
 @registry.verb(
-    "figures", "statistik", "siffror", coordinator=True, personal=True, help_key="help.cmd.figures"
+    "figures",
+    "statistik",
+    "siffror",
+    resource="none",
+    coordinator=True,
+    personal=True,
+    help_key="help.cmd.figures",
 )
 async def show_figures(turn: Turn) -> None:
     today = datetime.now(turn.services.settings.tz).date()

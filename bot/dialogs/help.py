@@ -7,7 +7,7 @@ from bot.registry import registry
 from bot.turn import Turn
 
 
-@registry.verb("help", "hjälp", "hjalp", "help", "meny", "menu", help_key="help.cmd.help")
+@registry.verb("help", "hjälp", "hjalp", "help", "meny", "menu", resource="none", help_key="help.cmd.help")
 async def show_help(turn: Turn) -> None:
     lines = [
         (route.label or route.verb, turn.t(route.help_key))

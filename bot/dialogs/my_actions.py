@@ -1,4 +1,7 @@
-"""``mina åtgärder``: the actions I am responsible for, across my cases (each case read is audited)."""
+"""``mina åtgärder``: the actions I am responsible for, across my cases (each case read is audited).
+
+Each action's text goes through ``domain.access.action_content_allowed``: an action whose case's
+consent no longer covers its agency shows its case code, due date and why, nothing else."""
 
 from __future__ import annotations
 
@@ -7,15 +10,35 @@ from datetime import datetime
 from bot.cards.my_actions import my_actions_card
 from bot.registry import registry
 from bot.turn import Turn
+from domain.access import action_content_allowed
+from store.queries.access import action_facts_many
 from store.queries.actions import open_actions_for
 
 
 @registry.verb(
-    "actions.mine", "mina åtgärder", "mina atgarder", personal=True, help_key="help.cmd.my_actions"
+    "actions.mine",
+    "mina åtgärder",
+    "mina atgarder",
+    resource="action_item",
+    access="list",
+    personal=True,
+    help_key="help.cmd.my_actions",
 )
 async def my_actions(turn: Turn) -> None:
     today = datetime.now(turn.services.settings.tz).date()
     actions = await open_actions_for(turn.session, turn.tenant_id, turn.user_id)
-    for case_id in {action.case_id for action, _ in actions}:
+    facts = await action_facts_many(
+        turn.session,
+        [a for a, _ in actions],
+        tenant_id=turn.tenant_id,
+        user_id=turn.user_id,
+        coordinator=turn.is_coordinator,
+        on=today,
+    )
+    # each action through the action policy: its text only while the consent covers the viewer
+    withheld = {
+        a.id: turn.t("access.withheld_row") for a, _ in actions if not action_content_allowed(facts[a.id])
+    }
+    for case_id in dict.fromkeys(a.case_id for a, _ in actions if a.id not in withheld):
         turn.audit("action_item", "read", case_id=case_id, listing="mina_atgarder")
-    turn.show(my_actions_card(turn.t, actions, today), summary=turn.t("my_actions.title"))
+    turn.show(my_actions_card(turn.t, actions, today, withheld), summary=turn.t("my_actions.title"))

@@ -2,11 +2,12 @@
 
 The press updates the action item (only its responsible person or a coordinator may), re-plans its
 reminders in the same transaction and redraws the card in place with what was saved. The responsible
-person need not be on the case's team: the route has no ``case=`` option, the flow resolves the case
-from the pressed action and checks and audits access itself (a ``denied`` record for everyone else;
-a ``write`` record on the case for a change). "Kan inte genomföras" needs a comment; a comment with a
-personnummer or over ``COMMENT_MAX`` characters is refused on every button. A refusal redraws the card
-with a Swedish message under the field, nothing saved, and what was typed under the other items kept.
+person need not be on the case's team: the route declares ``resource="action_item"``, and the access
+gate resolves the action and its case, asks ``domain.access.action_policy`` and audits (a ``denied``
+record for everyone else; a ``write`` record on the case for a change). "Kan inte genomföras" needs a
+comment; a comment with a personnummer or over ``COMMENT_MAX`` characters is refused on every button.
+A refusal redraws the card with a Swedish message under the field, nothing saved, and what was typed
+under the other items kept.
 The middleware makes a double click do nothing twice (each button carries its own nonce).
 """
 
@@ -25,7 +26,6 @@ from domain.actions import ActionStatus, change_action_status, comment_refusal, 
 from domain.refusal import Refusal
 from domain.worktime import to_local
 from store.models import ActionItem, Reminder
-from store.queries.access import find_case, may_see
 from store.queries.actions import closed_at_for
 from store.queries.reminders import reminders_for, replan_for_action
 
@@ -39,20 +39,19 @@ POSTPONE_OPS = {"postpone_day": {"days": 1}, "postpone_week": {"weeks": 1}}
 log = logging.getLogger(__name__)
 
 
-@registry.verb(ACTION_VERB, personal=True)
+@registry.verb(ACTION_VERB, resource="action_item", access="write", personal=True)
 async def act_on_reminder(turn: Turn) -> None:
-    """No ``case=`` on the route: the case is the pressed action's, and its responsible person may
-    act on it without being on the case's team (a school nurse, a colleague at another agency).
-    ``_may_act`` does the access check, the refusal and the audit the middleware does for other verbs."""
-    action = await turn.session.get(ActionItem, _text(turn.data.get("action_id")))
-    if action is None or action.tenant_id != turn.tenant_id:
+    """The gate resolved the pressed action (``resource="action_item"``) and asked
+    ``domain.access.action_policy``: its responsible person or a coordinator, within the consent (the
+    responsible need not be on the case's team); a team member who is not responsible is told so; anyone
+    else gets the refusal that reveals nothing. The gate audits denied/read/write."""
+    action = turn.action
+    assert action is not None
+    if turn.case is None:  # an action about no case has no reminder card
         turn.say("reminders.action_gone")
         return
-    if not await _may_act(turn, action):
-        return
-    assert turn.case is not None
     changed = await _act(turn, action)
-    turn.audit("case", "write" if changed else "read", case_id=turn.case.id, action_id=action.id)
+    turn.case_audit = "write" if changed else "read"
 
 
 async def _act(turn: Turn, action: ActionItem) -> bool:
@@ -121,34 +120,6 @@ ACCEPTED_COMMENT_REFUSALS = frozenset({"action.comment_required", "action.status
 def _text(value: object) -> str:
     """A card value as text; anything but a string (a forged list, number, object) counts as empty."""
     return value if isinstance(value, str) else ""
-
-
-async def _may_act(turn: Turn, action: ActionItem) -> bool:
-    """The action's responsible person or a coordinator may change it; a team member who is not
-    responsible is told so; anyone else gets the refusal that reveals nothing, as the middleware does
-    for other verbs. Sets ``turn.case``; every refusal is audited ``denied``."""
-    case = await find_case(turn.session, turn.tenant_id, case_id=action.case_id)
-    responsible = action.responsible_aad_id == turn.user_id
-    if case is None or not (
-        responsible or await may_see(turn.session, case, turn.user_id, turn.is_coordinator)
-    ):
-        turn.audit(
-            "case",
-            "denied",
-            case_id=case.id if case else None,
-            asked_id=_text(turn.data.get("case_id")) or None,
-            action_id=action.id,
-            from_card=True,
-        )
-        log.warning("refused reminder press on action %s by %s", action.id, turn.user_id)
-        turn.say("access.case_unavailable")
-        return False
-    turn.case = case
-    if not responsible and not turn.is_coordinator:
-        turn.audit("action_item", "denied", action_id=action.id, reason="not_responsible")
-        turn.say("reminders.not_responsible")
-        return False
-    return True
 
 
 def _kept_comments(turn: Turn, *, skip: str) -> dict[str, str]:

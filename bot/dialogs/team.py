@@ -76,7 +76,8 @@ async def show_form(
     "team.form",
     "lägg till i teamet",
     "teamet",
-    case="read",
+    resource="case",
+    access="read",
     coordinator=True,
     personal=True,
     help_key="help.cmd.team",
@@ -113,7 +114,14 @@ async def _name_of(turn: Turn, aad_id: str) -> str | None:
     return (await display_names(turn.session, turn.tenant_id, [aad_id])).get(aad_id)
 
 
-@registry.verb("team.add_member", case="write", coordinator=True, personal=True, screens_personnummer=True)
+@registry.verb(
+    "team.add_member",
+    resource="case",
+    access="write",
+    coordinator=True,
+    personal=True,
+    screens_personnummer=True,
+)
 async def add_professional(turn: Turn) -> None:
     case = turn.case
     assert case is not None
@@ -183,7 +191,14 @@ async def add_professional(turn: Turn) -> None:
     await show_case(turn, case, replace=True)
 
 
-@registry.verb("team.add_contact", case="write", coordinator=True, personal=True, screens_personnummer=True)
+@registry.verb(
+    "team.add_contact",
+    resource="case",
+    access="write",
+    coordinator=True,
+    personal=True,
+    screens_personnummer=True,
+)
 async def add_external(turn: Turn) -> None:
     case = turn.case
     assert case is not None

@@ -9,15 +9,17 @@ and cancelled instead of sent: the last line of defence if a flow forgot to re-p
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.access import action_content_allowed
 from domain.reminders import ReminderKind
 from domain.worktime import to_local
 from store.models import ActionItem, CaseMember, Meeting, MeetingParticipant, Reminder, SspfCase
+from store.queries.access import action_facts_many, is_coordinator
 from store.queries.reminders import (
     LIVE_MEETING_STATUSES,
     OPEN_ACTION_STATUSES,
@@ -72,6 +74,8 @@ class ReminderItem:
     action: ActionView | None = None
     digest: list[DigestCase] | None = None
     digest_more: int = 0
+    # the recipient may not see the action's text (domain.access): the card shows the case code and why
+    withheld: bool = False
 
 
 @dataclass
@@ -219,7 +223,45 @@ async def load_items(
             stale[row.id] = why
             continue
         items.append(item)
+    await _withhold(session, {r.id: r for r in rows}, items, actions, today)
     return Loaded(items, stale)
+
+
+async def _withhold(
+    session: AsyncSession,
+    rows: dict[str, Reminder],
+    items: list[ReminderItem],
+    actions: dict[str, ActionItem],
+    today: date,
+) -> None:
+    """Case content only for whom the access policy allows it, read at the moment the card is made:
+    an action's text and comment for its recipient while the consent covers them
+    (``domain.access.action_content_allowed``), a digest's action texts for coordinators."""
+    by_recipient: dict[tuple[str, str], list[ReminderItem]] = {}
+    for item in items:
+        if item.action is not None or item.digest:
+            row = rows[item.reminder_id]
+            by_recipient.setdefault((row.tenant_id, row.recipient_aad_id), []).append(item)
+    for (tenant_id, aad_id), mine in by_recipient.items():
+        coordinator = await is_coordinator(session, tenant_id, aad_id)
+        pressed = [actions[i.action.id] for i in mine if i.action is not None and i.action.id in actions]
+        facts = await action_facts_many(
+            session, pressed, tenant_id=tenant_id, user_id=aad_id, coordinator=coordinator, on=today
+        )
+        for item in mine:
+            if item.action is not None:
+                allowed = item.action.id in facts and action_content_allowed(facts[item.action.id])
+                if not allowed:
+                    item.withheld = True
+                    item.action = replace(item.action, text="", status_comment=None)
+            elif item.digest and not coordinator:
+                item.withheld = True
+                item.digest = [
+                    replace(
+                        c, actions=[(replace(a, text="", status_comment=None), late) for a, late in c.actions]
+                    )
+                    for c in item.digest
+                ]
 
 
 def _local_text(instant: datetime) -> str:

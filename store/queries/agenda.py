@@ -16,8 +16,6 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.agencies import Agency
-from domain.choices import parse_choice
 from store.models import (
     AgendaAttendee,
     AgendaRun,
@@ -29,7 +27,7 @@ from store.models import (
     new_id,
 )
 from store.queries import dialect_insert
-from store.queries.consent import agencies_covered, consent_decision
+from store.queries.consent import consent_decision
 from store.types import utcnow
 
 # --- meetings and runs ----------------------------------------------------------------------------
@@ -335,22 +333,23 @@ async def content_refusal(
     place the agenda, its views and the protokoll ask; it calls the existing access and consent queries
     until the shared access policy (``domain/access.py``) lands, and then only points at it.
     Returns None when allowed, else the reason (``NOT_ON_TEAM``, ``AGENCY_NOT_COVERED``, ``NO_CONSENT``)."""
+    # one copy of the rule: domain.access.case_policy, over the facts store.queries.access loads
+    from domain.access import Access, case_policy
+    from store.queries.access import case_facts
+
     if coordinator:
         return None
     if not aad_id:
         return NOT_ON_TEAM
-    agency = await session.scalar(
-        select(CaseMember.agency).where(CaseMember.case_id == case.id, CaseMember.aad_object_id == aad_id)
+    facts = await case_facts(
+        session, case, tenant_id=case.tenant_id, user_id=aad_id, coordinator=False, on=on
     )
-    if agency is None:
-        return NOT_ON_TEAM
-    covered = await agencies_covered(session, case.id, on)
-    if not covered:
-        return NO_CONSENT
-    member_agency = parse_choice(Agency, str(agency))
-    if member_agency is None or member_agency not in covered:
-        return AGENCY_NOT_COVERED
-    return None
+    decision = case_policy(facts, Access.READ)
+    if decision.allowed:
+        return None
+    return {"no_active_consent": NO_CONSENT, "consent_not_covering": AGENCY_NOT_COVERED}.get(
+        decision.reason or "", NOT_ON_TEAM
+    )
 
 
 async def is_participant(session: AsyncSession, meeting: Meeting | None, aad_id: str) -> bool:

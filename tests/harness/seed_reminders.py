@@ -29,12 +29,19 @@ async def seed_case(
     tenant: str = acts.TENANT,
     status: str = "open",
     track: str = "individuell",
+    consented: bool = True,
 ) -> SspfCase:
+    """A case whose guardian consented to every member's agency (``consented``): actions exist only
+    with consent, and reminders show their text only within it (issue 12 §2).
+    Skola too: the default agency of ``seed_action``."""
+    agencies = sorted({agency for _, agency in members} | {"skola"}) if consented else None
     return await seed.seed_case(
         session,
         tenant,
         code,
         members=[(user.aad, user.name, agency) for user, agency in members],
+        guardians=["Vårdnadshavare Noll"] if consented else (),
+        consent_agencies=agencies,
         initials="XY",
         birth_year=2013,
         track=track,
