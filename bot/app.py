@@ -26,7 +26,7 @@ from bot import logging_setup, telemetry
 from bot.auth import AuthError
 from bot.config import ConfigError, Settings
 from bot.handler import SspfBot, on_turn_error
-from bot.http_guard import read_activity
+from bot.http_guard import read_activity, server_options
 from bot.lifecycle import SHUTDOWN_HOOKS, STARTUP_HOOKS  # before the flows, which register hooks
 from bot.reminders.dispatcher import dispatcher_of
 from bot.services import Services
@@ -232,7 +232,8 @@ def main() -> None:
     try:
         _check_listen(settings.host, settings.port)  # before migrations and background jobs start
         log.info("SSPF bot listening on http://%s:%d/api/messages", settings.host, settings.port)
-        web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+        app = create_app(settings)
+        web.run_app(app, host=settings.host, port=settings.port, print=None, **server_options(app))
     except OSError as exc:
         where = (
             f" on {settings.host}:{settings.port}"

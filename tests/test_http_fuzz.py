@@ -279,7 +279,8 @@ def test_no_body_gets_5xx_and_the_bot_keeps_answering(served: Served) -> None:
     def prop(sending: Sending) -> None:
         served.turn_failures.clear()
         status, text, after, heard = served.run(check(sending))
-        assert status < 500, (status, text[:300])
+        # 501: a well-formed invoke the bot does not implement (task/fetch…), the Bot Framework convention
+        assert status < 500 or status == 501, (status, text[:300])
         assert served.turn_failures == [], "a body the guard let through failed its turn"
         assert after == 200 and heard, "the bot stopped answering a valid message"
 

@@ -222,12 +222,30 @@ async def test_broken_chunked_framing_is_400(sqlite_bot):
 # --- Content-Encoding: Bot Framework never compresses; gzip/deflate accepted, the rest 415 -------------
 
 
+@pytest.mark.parametrize("chunked", [False, True])
 @pytest.mark.parametrize("encoding", ["deflate", "gzip"])
-async def test_body_that_does_not_decode_is_400(sqlite_bot, encoding):
-    status, text = await raw_post(
-        sqlite_bot.url, b"garbage, not compressed" * 3, headers={"Content-Encoding": encoding}
+async def test_body_that_does_not_decode_is_400(sqlite_bot, encoding, chunked):
+    """Chunked and not decodable: aiohttp's own decoder left this waiting for the 30 s body timeout."""
+    status, text = await asyncio.wait_for(
+        raw_post(
+            sqlite_bot.url,
+            b"garbage, not compressed" * 3,
+            headers={"Content-Encoding": encoding},
+            piece=10,
+            chunked=chunked,
+        ),
+        10,
     )
     assert status == 400, text
+
+
+@pytest.mark.parametrize("encoding", ["deflate", "gzip"])
+async def test_a_compressed_body_over_the_limit_once_decoded_is_413(sqlite_bot, encoding):
+    _, body = padded_help(sqlite_bot, 500)
+    bomb = b" " * 400_000 + body  # valid JSON once decoded, but far over the 256 KB limit
+    packed = zlib.compress(bomb) if encoding == "deflate" else gzip.compress(bomb)
+    status, _ = await raw_post(sqlite_bot.url, packed, headers={"Content-Encoding": encoding}, chunked=True)
+    assert status == 413
 
 
 @pytest.mark.parametrize("encoding", ["br", "zstd", "compress", "gzip, gzip", "x-unknown"])

@@ -13,6 +13,7 @@ from aiohttp import web
 from bot.app import SERVICES, create_app
 from bot.config import Settings
 from bot.connector import RetryPolicy
+from bot.http_guard import server_options
 from bot.services import Services
 from tests.harness import activities as acts
 from tests.harness.connector import LoopbackConnector, Sent
@@ -68,7 +69,7 @@ class RunningBot:
         )
         services.extras.update(self.extras)
         self.app = create_app(self.settings, services)
-        self.runner = web.AppRunner(self.app, access_log=None)
+        self.runner = web.AppRunner(self.app, access_log=None, **server_options(self.app))
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()
