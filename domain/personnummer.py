@@ -96,10 +96,11 @@ def _normalise(text: str) -> str:
 
 # --- identifiers the software made ---------------------------------------------------------------
 
-# Whole identifiers, masked before the search: a GUID, or the 32 hex digits of the bot's own ids.
+# Whole identifiers, masked before the search: a GUID, the 32 hex digits of the bot's own ids, or the
+# 64 of a SHA-256 MAC the bot signs a card with (the file-consent card's ``sig``).
 _IDENTIFIER = re.compile(
     r"(?<![0-9A-Za-z-])(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    r"|[0-9a-f]{32})(?![0-9A-Za-z-])"
+    r"|[0-9a-f]{64}|[0-9a-f]{32})(?![0-9A-Za-z-])"
 )
 
 # --- the shapes ----------------------------------------------------------------------------------
