@@ -125,12 +125,14 @@ def test_2_coordinator_books_the_individual_meeting_locally(
     assert "METHOD:REQUEST" in content and "STATUS:CONFIRMED" in content
     start_utc = datetime(day.year, day.month, day.day, 9, 0, tzinfo=STOCKHOLM).astimezone(UTC)
     assert f"DTSTART:{start_utc:%Y%m%dT%H%M%SZ}" in content
-    assert journey.code in content
+    # a private event with a neutral subject: other calendar readers learn nothing about the case
+    assert "CLASS:PRIVATE" in content and "SUMMARY:SSPF-möte" in content
+    assert journey.code not in content
     for user, _ in TEAM:
         assert f"mailto:{EMAILS[user]}" in content
     assert f"mailto:{GUARDIANS[0]['email']}" in content
     assert GUARDIANS[1]["email"] not in content  # only the guardian the coordinator ticked
-    for guardian in GUARDIANS:  # the invitation names the case code, never the family
+    for guardian in GUARDIANS:  # the invitation names neither the case nor the family
         assert guardian["name"] not in content
     assert steps.CASE_INPUTS["initials"] not in content
 
