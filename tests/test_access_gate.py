@@ -67,6 +67,9 @@ DECLARED = {
     "meeting.start": ("meeting", "read"),
     "meeting.suggest": ("meeting", "create"),
     "team.add_contact": ("case", "write"),
+    "team.edit_member": ("case", "read"),
+    "team.remove_member": ("case", "write"),
+    "team.edit_contact": ("case", "read"),
     "team.add_member": ("case", "write"),
     "team.form": ("case", "read"),
 }

@@ -234,7 +234,7 @@ async def test_consent_withdrawal_cancels_the_cases_meetings(bot):
 
 async def test_a_team_built_in_the_chat_can_be_booked_without_a_directory(bot):
     """Locally nothing can look up a professional's mailbox: the e-mail typed on the team form is invited.
-    Without one, booking says plainly who could not be found; a malformed address is refused on the form."""
+    Without one, booking says plainly whose address is missing and where to add it; a malformed address is refused on the form."""
     from tests.case_steps import (
         GUARDIAN_1,
         GUARDIAN_2,
@@ -265,7 +265,8 @@ async def test_a_team_built_in_the_chat_can_be_booked_without_a_directory(bot):
     form = await open_form(bot, text=f"boka möte {code}")
     day = meeting_day().isoformat()
     refused = await press(bot, form, "Boka", date=day, start="09:00", end="10:00")
-    assert f"{POLICE.name} finns inte i organisationens katalog" in card_text(refused.card)
+    assert f"{POLICE.name} har ingen e-postadress i teamet" in card_text(refused.card)
+    assert "katalog " not in card_text(refused.card).replace("utan katalog", "")
     assert await meetings(bot) == []
 
     booked = await press(bot, refused.card, "Boka", date=day, start="09:00", end="10:00", team=PRINCIPAL.aad)

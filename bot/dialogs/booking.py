@@ -419,7 +419,11 @@ async def _book_after_commit(turn: Turn, draft: Draft, key: str, view: FormView)
             turn.replace(booking_form_card(t, view))
             return
         if hit is None or not hit.mail:
-            view.errors[field_id] = t("booking.error.unknown_user", who=name or aad)
+            # Locally there is no directory: the address typed on the team is the only one there is.
+            key = (
+                "booking.error.unknown_user" if calendar.sends_real_invitations else "booking.error.no_email"
+            )
+            view.errors[field_id] = t(key, who=name or aad)
             view.nonce = new_nonce()
             turn.replace(booking_form_card(t, view))
             return

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.cards.team import team_form
+from bot.cards.team import ContactRow, MemberRow, team_form
 from bot.dialogs.cases import (
     contact_labels,
     notify_team,
@@ -28,13 +28,13 @@ from domain.agencies import Agency
 from domain.case_rules import personnummer_refusal
 from domain.choices import parse_choice
 from domain.refusal import Refusal
-from store.models import CaseMember, SspfCase
+from store.models import CaseContact, CaseMember, SspfCase
 from store.queries.audit import display_names
-from store.queries.cases import add_contact, add_member, contacts_of, find_member
+from store.queries.cases import add_contact, add_member, contacts_of, find_member, members_of
 from store.queries.consent import GUARDIAN, YOUTH
 
-MEMBER_FIELDS = ("agency", "person", "aad_id", "member_name", "member_email")
-CONTACT_FIELDS = ("contact_kind", "contact_name", "contact_email", "contact_phone")
+MEMBER_FIELDS = ("agency", "person", "aad_id", "member_name", "member_email", "member_id")
+CONTACT_FIELDS = ("contact_kind", "contact_name", "contact_email", "contact_phone", "contact_id")
 NAME_MAX = 200
 EMAIL_MAX = 320  # the e-mail columns' size (and the card's maxLength); longer failed on PostgreSQL
 KEPT_MAX = 400  # an entry longer than any input of the form allows is not put back on it
@@ -60,13 +60,35 @@ async def known_people(turn: Turn) -> list[tuple[str, str]]:
     return sorted(seen.items(), key=lambda item: item[1].casefold())[:KNOWN_PEOPLE_LIMIT]
 
 
+def directory_has_no_email(turn: Turn) -> bool:
+    """Local runs (no Graph): nothing can look a picked person's address up, so the form asks for it."""
+    calendar = turn.services.extras.get("calendar")
+    return calendar is None or not getattr(calendar, "sends_real_invitations", False)
+
+
 async def show_form(
-    turn: Turn, case: SspfCase, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None
+    turn: Turn,
+    case: SspfCase,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    *,
+    replace: bool | None = None,
 ) -> None:
+    contacts = await contacts_of(turn.session, case.id)
+    members = await members_of(turn.session, case.id)
+    labels = contact_labels(turn, contacts)
     card = team_form(
-        turn.t, case.id, case.code, known_people=await known_people(turn), values=values, errors=errors
+        turn.t,
+        case.id,
+        case.code,
+        known_people=await known_people(turn),
+        values=values,
+        errors=errors,
+        members=[MemberRow(m.id, m.display_name, m.agency, m.email) for m in members],
+        contacts=[ContactRow(c.id, labels[c.id], c.name, c.email, c.phone) for c in contacts],
+        email_needed=directory_has_no_email(turn),
     )
-    if values is None:
+    if (values is None) if replace is None else not replace:
         turn.show(card, summary=turn.t("team_form.title", code=case.code))
     else:
         turn.replace(card)
@@ -135,8 +157,17 @@ async def add_professional(turn: Turn) -> None:
     elif agency is None:
         errors["agency"] = Refusal("team.agency_unknown", {"value": agency_text[:40]})
 
+    editing: CaseMember | None = None
+    member_id = _text(turn, "member_id")
+    if member_id:
+        editing = await turn.session.get(CaseMember, member_id)
+        if editing is None or editing.case_id != case.id:
+            turn.case_audit = "read"
+            turn.say("team.member_gone")
+            await show_form(turn, case, replace=True)
+            return
     picked, typed = _text(turn, "person"), _text(turn, "aad_id")
-    aad_id = picked or typed
+    aad_id = editing.aad_object_id if editing is not None else picked or typed
     if not aad_id:
         errors["person"] = Refusal("team.person_required")
     elif not _AAD_ID.match(aad_id):
@@ -168,9 +199,32 @@ async def add_professional(turn: Turn) -> None:
         return
 
     assert agency is not None
-    if await find_member(turn.session, case.id, aad_id) is not None:
-        turn.case_audit = "read"
-        turn.say("team.already_member", name=name)
+    existing = editing or await find_member(turn.session, case.id, aad_id)
+    if existing is not None:  # Ändra, or the same person picked again: save what changed
+        changed = {
+            k: v
+            for k, v in (
+                ("agency", agency.value),
+                ("display_name", _text(turn, "member_name")[:NAME_MAX] or existing.display_name),
+                ("email", email or (existing.email if editing is None else None)),
+            )
+            if getattr(existing, k) != v
+        }
+        if not changed:
+            turn.case_audit = "read"
+            turn.say("team.already_member", name=existing.display_name)
+            return
+        for k, v in changed.items():
+            setattr(existing, k, v)
+        turn.audit("member", "update", member=aad_id, fields=sorted(changed))
+        turn.say(
+            "team.member_updated",
+            name=existing.display_name,
+            agency=turn.t(f"agency.{existing.agency}"),
+            code=case.code,
+        )
+        _ask_for_email(turn, existing.display_name, existing.email)
+        await show_form(turn, case, replace=True)
         return
     added = await add_member(
         turn.session,
@@ -187,8 +241,75 @@ async def add_professional(turn: Turn) -> None:
         return
     turn.audit("member", "create", member=aad_id, agency=agency.value)
     turn.say("team.member_added", name=name, agency=turn.t(f"agency.{agency.value}"), code=case.code)
+    _ask_for_email(turn, name, email)
     notify_team(turn, case, [aad_id], "notice.added_to_team")
     await show_case(turn, case, replace=True)
+
+
+def _ask_for_email(turn: Turn, name: str, email: str | None) -> None:
+    if not email and directory_has_no_email(turn):
+        turn.say("team.member_needs_email", name=name)
+
+
+@registry.verb("team.edit_member", resource="case", access="read", coordinator=True, personal=True)
+async def edit_member(turn: Turn) -> None:
+    """``Ändra`` next to a professional: the form again, filled in with what is stored."""
+    case = turn.case
+    assert case is not None
+    if refuse_if_frozen(turn, case):
+        return
+    member = await turn.session.get(CaseMember, _text(turn, "member_id"))
+    if member is None or member.case_id != case.id:
+        turn.say("team.member_gone")
+        return
+    values = {
+        "member_id": member.id,
+        "agency": member.agency,
+        "member_name": member.display_name,
+        "member_email": member.email or "",
+    }
+    await show_form(turn, case, values, replace=True)
+
+
+@registry.verb("team.remove_member", resource="case", access="write", coordinator=True, personal=True)
+async def remove_member(turn: Turn) -> None:
+    """``Ta bort``: the row goes, and with it the person's access (the gate reads ``case_member``)."""
+    case = turn.case
+    assert case is not None
+    member = await turn.session.get(CaseMember, _text(turn, "member_id"))
+    if member is None or member.case_id != case.id:
+        turn.case_audit = "read"
+        turn.say("team.member_gone")
+        await show_form(turn, case, replace=True)
+        return
+    aad_id, name = member.aad_object_id, member.display_name
+    await turn.session.delete(member)
+    await turn.session.flush()
+    turn.audit("member", "delete", member=aad_id, agency=member.agency)
+    turn.say("team.member_removed", name=name, code=case.code)
+    notify_team(turn, case, [aad_id], "notice.removed_from_team")
+    await show_form(turn, case, replace=True)
+
+
+@registry.verb("team.edit_contact", resource="case", access="read", coordinator=True, personal=True)
+async def edit_contact(turn: Turn) -> None:
+    """``Ändra`` next to a guardian or the youth: name, e-mail and phone (1:1, the coordinator only)."""
+    case = turn.case
+    assert case is not None
+    if refuse_if_frozen(turn, case, allow_paused=True):
+        return
+    contact = await turn.session.get(CaseContact, _text(turn, "contact_id"))
+    if contact is None or contact.case_id != case.id:
+        turn.say("team.contact_gone")
+        return
+    values = {
+        "contact_id": contact.id,
+        "contact_kind": contact.kind,
+        "contact_name": contact.name,
+        "contact_email": contact.email or "",
+        "contact_phone": contact.phone or "",
+    }
+    await show_form(turn, case, values, replace=True)
 
 
 @registry.verb(
@@ -202,10 +323,18 @@ async def add_professional(turn: Turn) -> None:
 async def add_external(turn: Turn) -> None:
     case = turn.case
     assert case is not None
-    if refuse_if_frozen(turn, case):
+    contact_id = _text(turn, "contact_id")
+    editing: CaseContact | None = None
+    if contact_id:
+        editing = await turn.session.get(CaseContact, contact_id)
+        if editing is None or editing.case_id != case.id:
+            turn.case_audit = "read"
+            turn.say("team.contact_gone")
+            return
+    if refuse_if_frozen(turn, case, allow_paused=editing is not None):
         return
     errors: dict[str, Refusal] = {}
-    kind = _text(turn, "contact_kind")
+    kind = editing.kind if editing is not None else _text(turn, "contact_kind")
     if kind not in (GUARDIAN, YOUTH):
         errors["contact_kind"] = Refusal("team.contact_kind_required")
     name = _text(turn, "contact_name")
@@ -221,7 +350,11 @@ async def add_external(turn: Turn) -> None:
         errors["contact_phone"] = Refusal("team.phone_invalid")
     if kind == GUARDIAN and not email and not phone and "contact_email" not in errors:
         errors["contact_email"] = Refusal("team.guardian_needs_reach")
-    if kind == YOUTH and any(c.kind == YOUTH for c in await contacts_of(turn.session, case.id)):
+    if (
+        editing is None
+        and kind == YOUTH
+        and any(c.kind == YOUTH for c in await contacts_of(turn.session, case.id))
+    ):
         errors["contact_kind"] = Refusal("team.youth_exists")
     tainted = personnummer_fields(turn, CONTACT_FIELDS)
     for field_name in tainted:
@@ -235,6 +368,16 @@ async def add_external(turn: Turn) -> None:
         await show_form(turn, case, kept, texts_of(turn, errors))
         return
 
+    if editing is not None:
+        changed = sorted(
+            k for k, v in (("name", name), ("email", email), ("phone", phone)) if getattr(editing, k) != v
+        )
+        editing.name, editing.email, editing.phone = name, email, phone
+        turn.audit("contact", "update", contact_id=editing.id, kind=kind, fields=changed)
+        labels = contact_labels(turn, await contacts_of(turn.session, case.id))
+        turn.say("team.contact_updated", label=labels[editing.id], code=case.code)
+        await show_form(turn, case, replace=True)
+        return
     contact = await add_contact(
         turn.session, case, kind=kind, name=name, email=email, phone=phone, added_by=turn.user_id
     )
