@@ -150,10 +150,8 @@ async def protokoll_view(
     attendees = await q.attendees_of_run(session, run.id)
     shown: list[str | None] = []
     left_out = False
-    codes = {
-        c.id: c.code
-        for c in await q.consented_cases(session, run.tenant_id, run.started_at.date(), limit=500)
-    }
+    noted = {e.step_key.split("#", 1)[1] for e in entries if "#" in e.step_key}
+    codes = await q.consented_codes(session, run.tenant_id, noted, run.started_at.date())
     sections: list[tuple[str, list[str]]] = []
     decision = next_meeting = None
     for step in template.steps:

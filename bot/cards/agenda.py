@@ -106,7 +106,10 @@ class AgendaView:
     entries: list[EntryView] = field(default_factory=list)  # the current step's entries
     new_actions: list[ActionView] = field(default_factory=list)
     review_actions: list[ActionView] = field(default_factory=list)
-    cases: list[CaseNotes] = field(default_factory=list)
+    cases: list[CaseNotes] = field(default_factory=list)  # one page of the individnivå's cases
+    cases_page: int = 0
+    cases_pages: int = 1
+    cases_total: int = 0
     team: list[tuple[str, str]] = field(default_factory=list)  # (aad id, "Name (Skola)")
     consent_agencies: list[str] | None = None  # None: no valid consent (or no case)
     # the neutral card (posted in the chat, or the view of someone who may not see the content)
@@ -430,11 +433,36 @@ def _cases_step(t: Translator, view: AgendaView, cap: int | None) -> list[Elemen
         )
         items.extend(_errors(view, f"note_{case.id}"))
         items.append(
-            {"type": "ActionSet", "actions": [_act(t("agenda.save"), "agenda.entry", view, case_id=case.id)]}
+            {
+                "type": "ActionSet",
+                "actions": [
+                    _act(t("agenda.save"), "agenda.entry", view, case_id=case.id, cases_page=view.cases_page)
+                ],
+            }
         )
         body.append(container(items, separator=True))
+    body.extend(_cases_pager(t, view))
     body.extend(_agency_picker(t, view))
     return body
+
+
+def _cases_pager(t: Translator, view: AgendaView) -> list[Element]:
+    """Every consented case is on a page: where this one is, and the way to the others."""
+    if view.cases_pages <= 1:
+        return []
+    page = view.cases_page
+    actions: list[Element] = []
+    if page > 0:
+        actions.append(_act(t("agenda.cases_prev"), "agenda.refresh", view, cases_page=page - 1))
+    if page < view.cases_pages - 1:
+        actions.append(_act(t("agenda.cases_next"), "agenda.refresh", view, cases_page=page + 1))
+    return [
+        text(
+            t("agenda.cases_page", page=page + 1, pages=view.cases_pages, total=view.cases_total),
+            isSubtle=True,
+        ),
+        {"type": "ActionSet", "actions": actions},
+    ]
 
 
 def _action_lines(t: Translator, a: ActionView, cap: int | None) -> list[Element]:

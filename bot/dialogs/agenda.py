@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from botbuilder.core import TurnContext
+from sqlalchemy import select
 
 from bot.cards.agenda import (
     DECISIONS,
@@ -254,8 +255,15 @@ async def build_view(
         if not await _may_see_group_cases(turn, run):
             view.cases_withheld = True
             return view
-        for c in await q.consented_cases(turn.session, turn.tenant_id, _today(turn)):
-            if await may_see_content(turn, c) is not None:
+        listed = await q.consented_cases(
+            turn.session, turn.tenant_id, _today(turn), page=_int(turn.data.get("cases_page")) or 0
+        )
+        view.cases_page, view.cases_pages, view.cases_total = listed.page, listed.pages, listed.total
+        refusals = await q.content_refusals(
+            turn.session, listed.cases, turn.user_id, coordinator=turn.is_coordinator, on=_today(turn)
+        )
+        for c in listed.cases:
+            if refusals[c.id] is not None:
                 view.cases.append(CaseNotes(c.id, c.code, allowed=False))
                 continue
             key = f"{step.key}#{c.id}"
@@ -344,14 +352,25 @@ async def protokoll_viewer_card(turn: Turn, run: AgendaRun) -> dict[str, Any]:
     allowed: set[str] | None = None
     if not turn.is_coordinator and run.case_id is None:
         day = run.started_at.astimezone(tz).date()
-        allowed = {
-            c.id
-            for c in await q.consented_cases(turn.session, turn.tenant_id, day, limit=500)
-            if await may_see_content(turn, c) is None
-        }
+        noted = await _noted_cases(turn, run, day)
+        refusals = await q.content_refusals(
+            turn.session, noted, turn.user_id, coordinator=False, on=_today(turn)
+        )
+        allowed = {c.id for c in noted if refusals[c.id] is None}
     view = await protokoll_view(turn.session, turn.t, run, tz=tz, allowed_cases=allowed)
     _audit_view(turn, run, view.shown_case_ids, "protokoll")
     return protokoll_card(turn.t, view, with_document_button=turn.is_coordinator)
+
+
+async def _noted_cases(turn: Turn, run: AgendaRun, day: date) -> list[SspfCase]:
+    """The consented cases a group meeting's individnivå holds notes on (not the tenant's whole list)."""
+    ids = {
+        e.step_key.split("#", 1)[1] for e in await q.entries_of_run(turn.session, run.id) if "#" in e.step_key
+    }
+    codes = await q.consented_codes(turn.session, turn.tenant_id, ids, day)
+    if not codes:
+        return []
+    return list(await turn.session.scalars(select(SspfCase).where(SspfCase.id.in_(list(codes)))))
 
 
 async def _responsible_pool(turn: Turn, run: AgendaRun) -> dict[str, tuple[str, str | None]]:
@@ -781,8 +800,12 @@ async def save_entry(turn: Turn) -> None:
             if not await consent_allows(turn.session, run.case_id, [agency], _today(turn)):
                 errors["entry"] = turn.t("agenda.agency_not_in_consent", agency=agency_label(turn.t, agency))
     elif step.kind is StepKind.INDIVIDUAL_CASES:
-        cases = {c.id: c for c in await q.consented_cases(turn.session, turn.tenant_id, _today(turn))}
-        if not isinstance(case_id, str) or case_id not in cases:
+        listed = (
+            await q.consented_case(turn.session, turn.tenant_id, case_id, _today(turn))
+            if isinstance(case_id, str)
+            else None
+        )
+        if listed is None:
             await answer(turn, run, changed=False, note=turn.t("agenda.case_not_listed"), kept=kept)
             return
         field = f"note_{case_id}"

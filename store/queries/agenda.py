@@ -8,7 +8,8 @@ unique index) so two starts at once give one run.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -27,7 +28,7 @@ from store.models import (
     new_id,
 )
 from store.queries import dialect_insert
-from store.queries.consent import consent_decision
+from store.queries.consent import consent_decision, consent_decisions, consented_open_cases
 from store.types import utcnow
 
 # --- meetings and runs ----------------------------------------------------------------------------
@@ -282,24 +283,62 @@ async def consent_allows(session: AsyncSession, case_id: str, agencies: Sequence
     return (await consent_decision(session, case_id, agencies, on)).allowed
 
 
+CASES_PAGE = 8  # cases per page of an individnivå (each with its notes and a text field)
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """One page of the consented open cases: every case is on some page, none is left out."""
+
+    cases: list[SspfCase]
+    page: int  # 0-based, clamped to the last page
+    pages: int
+    total: int
+
+
 async def consented_cases(
-    session: AsyncSession, tenant_id: str, on: date, *, limit: int = 15
-) -> list[SspfCase]:
-    """Open cases whose guardians' consent is valid on ``on``: the only ones an individnivå lists."""
+    session: AsyncSession, tenant_id: str, on: date, *, page: int = 0, size: int = CASES_PAGE
+) -> CasePage:
+    """Open cases whose guardians' consent is valid on ``on`` (the only ones an individnivå lists), a
+    page at a time: four statements whatever the number of cases (``consented_open_cases`` + the page)."""
+    rows = await consented_open_cases(session, tenant_id, on)
+    pages = max(1, -(-len(rows) // size))
+    page = min(max(0, page), pages - 1)
+    ids = [cid for cid, _ in rows[page * size : (page + 1) * size]]
+    found = (
+        {c.id: c for c in await session.scalars(select(SspfCase).where(SspfCase.id.in_(ids)))} if ids else {}
+    )
+    return CasePage([found[i] for i in ids if i in found], page, pages, len(rows))
+
+
+async def consented_case(session: AsyncSession, tenant_id: str, case_id: str, on: date) -> SspfCase | None:
+    """The case if it is open in this tenant with a valid consent on ``on`` (one case, three statements)."""
+    case = await session.scalar(
+        select(SspfCase).where(
+            SspfCase.tenant_id == tenant_id, SspfCase.id == case_id, SspfCase.status == "open"
+        )
+    )
+    if case is None or not (await consent_decisions(session, [case.id], [], on))[case.id].allowed:
+        return None
+    return case
+
+
+async def consented_codes(
+    session: AsyncSession, tenant_id: str, case_ids: Iterable[str], on: date
+) -> dict[str, str]:
+    """Code per case among ``case_ids`` that is open in the tenant with a valid consent on ``on``."""
+    ids = list(dict.fromkeys(case_ids))
+    if not ids:
+        return {}
     cases = (
-        await session.scalars(
-            select(SspfCase)
-            .where(SspfCase.tenant_id == tenant_id, SspfCase.status == "open")
-            .order_by(SspfCase.code)
+        await session.execute(
+            select(SspfCase.id, SspfCase.code).where(
+                SspfCase.tenant_id == tenant_id, SspfCase.status == "open", SspfCase.id.in_(ids)
+            )
         )
     ).all()
-    allowed = []
-    for case in cases:
-        if await consent_allows(session, case.id, [], on):
-            allowed.append(case)
-            if len(allowed) >= limit:
-                break
-    return allowed
+    decisions = await consent_decisions(session, [cid for cid, _ in cases], [], on)
+    return {cid: code for cid, code in cases if decisions[cid].allowed}
 
 
 async def cases_for_user(
@@ -350,6 +389,38 @@ async def content_refusal(
     return {"no_active_consent": NO_CONSENT, "consent_not_covering": AGENCY_NOT_COVERED}.get(
         decision.reason or "", NOT_ON_TEAM
     )
+
+
+async def content_refusals(
+    session: AsyncSession, cases: Sequence[SspfCase], aad_id: str, *, coordinator: bool, on: date
+) -> dict[str, str | None]:
+    """``content_refusal`` for many cases at once (a handful of statements for any number)."""
+    from domain.access import Access, case_policy
+    from store.queries.access import case_facts_many
+
+    if coordinator:
+        return {c.id: None for c in cases}
+    if not aad_id:
+        return {c.id: NOT_ON_TEAM for c in cases}
+    facts = await case_facts_many(
+        session,
+        list(cases),
+        tenant_id=cases[0].tenant_id if cases else "",
+        user_id=aad_id,
+        coordinator=False,
+        on=on,
+    )
+    out: dict[str, str | None] = {}
+    for c in cases:
+        decision = case_policy(facts[c.id], Access.READ)
+        out[c.id] = (
+            None
+            if decision.allowed
+            else {"no_active_consent": NO_CONSENT, "consent_not_covering": AGENCY_NOT_COVERED}.get(
+                decision.reason or "", NOT_ON_TEAM
+            )
+        )
+    return out
 
 
 async def is_participant(session: AsyncSession, meeting: Meeting | None, aad_id: str) -> bool:
