@@ -77,7 +77,9 @@ class SspfBot(TeamsActivityHandler):
             try:
                 if fresh:
                     await self._remember_conversation(turn)
-                    if turn.is_personal and activity.type == "message":
+                    # The person's own language wherever only they see the answer: their 1:1 chat (typed or
+                    # pressed) and a card press's answer in a shared chat (their own view).
+                    if turn.is_personal or turn.is_invoke:
                         chosen = await self.services.dialogs.preferred_language(turn_context, turn.user_id)
                         if chosen:
                             turn.t = Translator(chosen)

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.connector import ConnectorError
 from bot.lifecycle import SHUTDOWN_HOOKS, STARTUP_HOOKS
 from bot.logging_setup import correlation
+from bot.preferences import translator_for
 from bot.proactive import send_payload_to_user
 from store.queries import replies as rows
 from store.types import utcnow
@@ -50,8 +51,9 @@ TASK_KEY = "reply_sweep_task"
 @dataclass
 class Reply:
     """One message the turn owes: a new message (``send``), an update of a posted one (``update``), or a
-    notice in someone else's 1:1 chat (``notify``: ``{"tenant", "aad", "activity"}``, addressed when sent,
-    since that chat may not exist yet)."""
+    notice in someone else's 1:1 chat (``notify``: ``{"tenant", "aad", "notice": {"key", "params"}}``,
+    addressed and rendered in the recipient's language when sent, since that chat may not exist yet;
+    rows stored before that carry the rendered ``activity``)."""
 
     kind: str
     payload: dict[str, Any]
@@ -159,8 +161,9 @@ class ReplyDelivery:
         connector = self._services.connector
         if reply.kind == "notify":
             async with self._services.db.transaction() as session:
+                activity = payload.get("activity") or await self._notice(session, payload)
                 delivery = await send_payload_to_user(
-                    self._services, session, payload["tenant"], payload["aad"], payload["activity"]
+                    self._services, session, payload["tenant"], payload["aad"], activity
                 )
             if delivery.status == "failed":
                 raise ConnectorError(503, delivery.error or "", "notice")
@@ -172,6 +175,13 @@ class ReplyDelivery:
             await connector.update(payload["serviceUrl"], conversation, payload["id"], payload)
         else:
             await connector.send(payload["serviceUrl"], conversation, payload)
+
+    async def _notice(self, session: AsyncSession, payload: dict[str, Any]) -> dict[str, Any]:
+        """A notice is stored as a catalog key: rendered now, in the recipient's own language."""
+        t = await translator_for(session, payload["tenant"], payload["aad"], self._services.settings.locale)
+        notice = payload["notice"]
+        text = t(notice["key"], **notice.get("params", {}))
+        return {"type": "message", "text": text, "textFormat": "markdown"}
 
     async def _hand_back(self, key: str, *, attempts: int, hashed: bool = False) -> None:
         """Every owed reply of the turn waits until the next attempt (so they stay in order)."""

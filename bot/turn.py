@@ -153,10 +153,14 @@ class Turn:
             addressed.setdefault("locale", ref["locale"])
         return {k: v for k, v in addressed.items() if v is not None}
 
-    def notify(self, aad_id: str, text: str) -> None:
-        """After commit, a notice in ``aad_id``'s 1:1 chat with the bot; owed until delivered like a reply."""
-        activity = {"type": "message", "text": text, "textFormat": "markdown"}
-        self.outbox.append(Reply("notify", {"tenant": self.tenant_id, "aad": aad_id, "activity": activity}))
+    def notify(self, aad_id: str, key: str, **params: Any) -> None:
+        """After commit, a notice in ``aad_id``'s 1:1 chat with the bot; owed until delivered like a reply.
+
+        It is stored as the catalog key and its parameters, not as text: ``bot/replies.py`` renders it when
+        it is delivered, in the RECIPIENT's language (their ``språk`` choice, else their Teams locale),
+        not in the language of whoever caused it. Parameters must be plain JSON values."""
+        notice = {"key": key, "params": params}
+        self.outbox.append(Reply("notify", {"tenant": self.tenant_id, "aad": aad_id, "notice": notice}))
 
     def later(self, job: Callable[[], Awaitable[Any]]) -> None:
         """Run ``job`` after commit, in order with the replies (e.g. post a card and store its id)."""

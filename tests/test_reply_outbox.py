@@ -181,7 +181,7 @@ async def test_a_notice_to_a_colleague_is_owed_without_holding_up_the_reply(quic
 
     def show_and_notify(self, card, **kw):  # a handler that tells a colleague first, as withdrawals do
         if calls["n"] == 0:
-            self.notify("aad-colleague", "Ärende SSPF-2026-001 har uppdaterats.")
+            self.notify("aad-colleague", "notice.added_to_team", code="SSPF-2026-001")
         calls["n"] += 1
         return real_show(self, card, **kw)
 
@@ -196,4 +196,5 @@ async def test_a_notice_to_a_colleague_is_owed_without_holding_up_the_reply(quic
     assert not bot.connector.messages(colleague.id)
     _later(bot, 15)
     assert await bot.services.replies.sweep() == 1
-    assert [m.text for m in bot.connector.messages(colleague.id)] == ["Ärende SSPF-2026-001 har uppdaterats."]
+    [notice] = [m.text for m in bot.connector.messages(colleague.id)]
+    assert notice.startswith("Du har lagts till i teamet för ärende **SSPF-2026-001**.")

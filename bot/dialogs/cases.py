@@ -113,7 +113,7 @@ def notify_team(turn: Turn, case: SspfCase, aad_ids: Iterable[str], key: str) ->
     if not recipients:
         return
     for aad in recipients:
-        turn.notify(aad, turn.t(key, code=case.code))
+        turn.notify(aad, key, code=case.code)
 
 
 def contact_labels(turn: Turn, contacts: Iterable[Any]) -> dict[str, str]:

@@ -3,6 +3,11 @@
 Teams' own locale decides by default; some users run Teams in English but work in Swedish (or the
 other way round). ``språk`` shows a card with the two choices; a press stores the choice in the
 user's state (``DialogHost.set_language``, in the turn's transaction) and answers in the new language.
+
+The choice is theirs everywhere: every 1:1 turn, typed or pressed, and the answer to a card press in a
+shared chat (``bot/handler.py``); reminders and the weekly digest (``bot/reminders/dispatcher.py``) and
+notices about a colleague's action (``Turn.notify``, rendered when delivered) read it by the person's
+Entra id through ``bot/preferences.py``.
 """
 
 from __future__ import annotations

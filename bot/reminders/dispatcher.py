@@ -35,9 +35,9 @@ from sqlalchemy import insert
 from bot import telemetry
 from bot.cards.elements import message_activity
 from bot.cards.reminders import reminder_card
-from bot.i18n import translator
 from bot.lifecycle import SHUTDOWN_HOOKS, STARTUP_HOOKS
 from bot.logging_setup import correlation
+from bot.preferences import chosen_languages, recipient_translator
 from bot.proactive import Delivery, send_payload_to_reference, send_payload_to_user
 from bot.reminders.content import ReminderItem, load_items, person_name
 from bot.reminders.limiter import SendLimiter
@@ -260,6 +260,7 @@ class ReminderDispatcher:
                 report.stale += len(loaded.stale)
                 recipients = {(r.tenant_id, r.recipient_aad_id) for r in rows}
                 references = await personal_references(session, recipients)
+                languages = await chosen_languages(session, references)  # each person's språk choice
                 await self._count_senders(session, {r.tenant_id for r in rows}, current())
         except Exception as exc:
             log.exception("reading a reminder batch failed")
@@ -277,7 +278,15 @@ class ReminderDispatcher:
                 groups.setdefault((row.tenant_id, row.recipient_aad_id), []).append((row, by_id[row.id]))
         await asyncio.gather(
             *(
-                self._deliver(tenant, recipient, group, references.get((tenant, recipient)), current, report)
+                self._deliver(
+                    tenant,
+                    recipient,
+                    group,
+                    references.get((tenant, recipient)),
+                    current,
+                    report,
+                    lang=languages.get((tenant, recipient)),
+                )
                 for (tenant, recipient), group in groups.items()
             )
         )
@@ -290,15 +299,16 @@ class ReminderDispatcher:
         reference: dict[str, Any] | None,
         current: Callable[[], datetime],
         report: RunReport,
+        *,
+        lang: str | None = None,
     ) -> None:
         items = [item for _, item in group]
         try:
             async with self._sends:
                 settings = self.services.settings
-                # The locale Teams reported in the person's chat (botbuilder stores it in the reference);
-                # an explicit ``språk`` choice lives in per-turn user state and is not read here.
-                locale = reference.get("locale") if reference else None
-                t = translator(locale, settings.locale)
+                # The recipient's ``språk`` choice, else the locale Teams reported in their chat (botbuilder
+                # stores it in the reference), else the default (bot/preferences.py).
+                t = recipient_translator(lang, reference, settings.locale)
                 head_row = group[0][0]
                 card = reminder_card(t, items, head=head_row.id)
                 count = len(items)
