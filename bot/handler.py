@@ -84,6 +84,7 @@ class SspfBot(TeamsActivityHandler):
                         if chosen:
                             turn.t = Translator(chosen)
                     await super().on_turn(turn_context)
+                    await turn.flush_audit()  # the turn's audit rows: one INSERT, same commit
                     await self._store_replies(turn)
             finally:
                 current_session.reset(token)

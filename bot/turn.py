@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards.budget import CARD_LIMIT_BYTES, card_bytes, fits
@@ -21,6 +22,7 @@ from bot.i18n import Translator
 from bot.replies import Reply
 from bot.wire import to_json
 from store.models import AuditEvent
+from store.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,7 @@ class Turn:
     personnummer_fields: frozenset[str] = frozenset()
     reply_key: str = ""  # which turn the stored replies answer (the replay key, or a fresh id)
     _reference: dict[str, Any] | None = field(default=None, repr=False)
+    _audit_rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @property
     def activity(self) -> Activity:
@@ -169,16 +172,24 @@ class Turn:
     # --- audit ---------------------------------------------------------------------------------------
 
     def audit(self, entity: str, action: str, *, case_id: str | None = None, **detail: Any) -> None:
-        """Record a read or write of case data in this turn's transaction (same commit as the data)."""
-        self.session.add(
-            AuditEvent(
-                tenant_id=self.tenant_id,
-                actor_aad_id=self.user_id,
-                case_id=case_id if case_id is not None else (self.case.id if self.case else None),
-                entity=entity,
-                action=action,
-                verb=self.verb or None,
-                conversation_id=self.conversation_id,
-                detail=detail or None,
-            )
+        """Record a read or write of case data in this turn's transaction (same commit as the data).
+        The rows are written together before the commit (``flush_audit``: one statement for any number)."""
+        self._audit_rows.append(
+            {
+                "tenant_id": self.tenant_id,
+                "at": utcnow(),
+                "actor_aad_id": self.user_id,
+                "case_id": case_id if case_id is not None else (self.case.id if self.case else None),
+                "entity": entity,
+                "action": action,
+                "verb": self.verb or None,
+                "conversation_id": self.conversation_id,
+                "detail": detail or None,
+            }
         )
+
+    async def flush_audit(self) -> None:
+        """Write the turn's audit rows in one INSERT (an executemany), in the turn's transaction."""
+        rows, self._audit_rows = self._audit_rows, []
+        if rows:
+            await self.session.execute(insert(AuditEvent), rows)
