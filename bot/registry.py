@@ -11,13 +11,17 @@ fails at import; a card press runs once per nonce unless the route says why not 
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.turn import Turn
 from domain.access import Access, Resource
+from domain.case_code import parse_case_code
 from domain.text import normalize_command
+
+SUGGEST_CUTOFF = 0.8  # how alike a typed command must be to a known one to be offered ("nytt ärnde")
 
 Handler = Callable[[Turn], Awaitable[Any]]
 Next = Callable[[], Awaitable[Any]]
@@ -42,6 +46,7 @@ class Route:
     screens_personnummer: bool = False
     help_key: str | None = None  # catalog key of the line in the help card
     label: str = ""  # the first command as written at registration ("nytt ärende"), for the help card
+    bare_case_code: bool = False  # a message that is only a case code runs this verb (the case card)
 
 
 @dataclass
@@ -49,6 +54,7 @@ class Registry:
     routes: dict[str, Route] = field(default_factory=dict)
     middleware: list[Middleware] = field(default_factory=list)
     _phrases: list[tuple[str, Route]] = field(default_factory=list)
+    _written: dict[str, str] = field(default_factory=dict)  # normalized phrase → as registered
 
     def verb(self, verb: str, *phrases: str, **options: Any) -> Callable[[Handler], Handler]:
         """Register ``handler`` for a card verb and, optionally, the text commands that start it."""
@@ -68,6 +74,8 @@ class Registry:
             )
             self.routes[verb] = route
             self._phrases.extend((p, route) for p in normalized)
+            for phrase in phrases:
+                self._written.setdefault(normalize_command(phrase), phrase)
             self._phrases.sort(key=lambda item: len(item[0]), reverse=True)
             return handler
 
@@ -83,7 +91,29 @@ class Registry:
         for phrase, route in self._phrases:
             if normalized == phrase or normalized.startswith(phrase + " "):
                 return route, normalized[len(phrase) :].strip()
+        code = parse_case_code(normalized)
+        if code is not None:  # "SSPF-2026-014" alone: open it (the gate decides whether it may)
+            for route in self.routes.values():
+                if route.bare_case_code:
+                    return route, code
         return None
+
+    def suggest(self, text: str, allowed: Callable[[Route], bool]) -> tuple[Route, str, str] | None:
+        """The command nearest to a text no command matched ("nytt ärnde" → "nytt ärende"): the route,
+        the phrase as registered, the rest of the text; None when nothing is alike enough."""
+        words = normalize_command(text).split()
+        best: tuple[float, Route, str, str] | None = None
+        for phrase, route in self._phrases:
+            if not allowed(route):
+                continue
+            n = len(phrase.split())
+            head = " ".join(words[:n])
+            if len(head) < 3:
+                continue
+            ratio = difflib.SequenceMatcher(None, head, phrase).ratio()
+            if ratio >= SUGGEST_CUTOFF and (best is None or ratio > best[0]):
+                best = (ratio, route, self._written.get(phrase, phrase), " ".join(words[n:]))
+        return best[1:] if best else None
 
     async def dispatch(self, turn: Turn, route: Route) -> Any:
         chain = list(self.middleware)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.cards.elements import Element, card, container, facts, heading, text
+from typing import Any
+
+from bot.cards.elements import Element, card, container, facts, heading, submit, text
 from bot.i18n import Translator
 
 
@@ -17,3 +19,11 @@ def help_card(
     if coordinator:
         body.append(text(t("help.orosanmalan"), isSubtle=True, size="Small"))
     return card(body)
+
+
+def suggestion_card(t: Translator, phrase: str, verb: str, data: dict[str, Any]) -> Element:
+    """ "Menade du *nytt ärende*?" with the command as a button, and the full help one press away."""
+    return card(
+        [text(t("help.did_you_mean", command=phrase))],
+        [submit(phrase, verb, **data), submit(t("help.show_all"), "help")],
+    )

@@ -236,6 +236,8 @@ async def _load_meeting(turn: Turn, meeting_id: str) -> Meeting | None:
     "boka möte",
     "boka mote",
     "nytt möte",
+    "book meeting",
+    "book a meeting",
     resource="meeting",
     access="create",
     personal=True,

@@ -190,6 +190,7 @@ async def stop_case(turn: Turn, case: SspfCase) -> Stopped:
     "case.new",
     "nytt ärende",
     "nytt sspf-ärende",
+    "new case",
     resource="case",
     access="create",
     coordinator=True,
@@ -255,6 +256,8 @@ async def create(turn: Turn) -> None:
     "mina ärenden",
     "ärenden",
     "alla ärenden",
+    "my cases",
+    "cases",
     resource="case",
     access="list",
     personal=True,
@@ -285,7 +288,15 @@ async def list_cases(turn: Turn) -> None:
 
 
 @registry.verb(
-    "case.open", "ärende", "visa ärende", resource="case", access="read", help_key="help.cmd.case_open"
+    "case.open",
+    "ärende",
+    "visa ärende",
+    "case",
+    "open case",
+    resource="case",
+    access="read",
+    help_key="help.cmd.case_open",
+    bare_case_code=True,
 )
 async def open_case(turn: Turn) -> None:
     assert turn.case is not None
@@ -298,6 +309,7 @@ async def open_case(turn: Turn) -> None:
 @registry.verb(
     "case.close_form",
     "avsluta ärende",
+    "close case",
     resource="case",
     access="read",
     coordinator=True,
@@ -392,6 +404,7 @@ def one_line_per_turn(events: list[AuditEvent]) -> list[AuditEvent]:
     "case.audit",
     "vem har läst",
     "vem har läst ärende",
+    "who has read",
     resource="case",
     access="read",
     coordinator=True,

@@ -58,6 +58,7 @@ async def _guardian_choices(turn: Turn, case: SspfCase) -> list[tuple[str, str]]
     "consent.form",
     "samtycke",
     "registrera samtycke",
+    "consent",
     resource="case",
     access="read",
     coordinator=True,
@@ -151,6 +152,7 @@ async def save_consent(turn: Turn) -> None:
 @registry.verb(
     "consent.withdraw_form",
     "återkalla samtycke",
+    "withdraw consent",
     resource="case",
     access="read",
     coordinator=True,

@@ -14,6 +14,7 @@ from store.queries.figures import raw_figures
     "figures",
     "statistik",
     "siffror",
+    "statistics",
     resource="none",
     coordinator=True,
     personal=True,

@@ -98,6 +98,8 @@ async def show_form(
     "team.form",
     "lägg till i teamet",
     "teamet",
+    "team",
+    "add to team",
     resource="case",
     access="read",
     coordinator=True,
