@@ -30,12 +30,16 @@ import re
 import secrets
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from botbuilder.schema import Activity, Attachment
 from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from docx.shared import Pt
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -193,6 +197,8 @@ async def protokoll_view(
                 decision = label
         else:
             lines = [t("agenda.confirmed_by", author=e.author_name) for e in mine]
+            if not lines and step.must_confirm:  # ended early: say so, never "Inget antecknat"
+                lines = [t("agenda.not_confirmed")]
         sections.append((step.title, lines))
     actions = [ActionView.of(a) for a in await action_q.actions_of_run(session, run.id)]
     if run.case_id:
@@ -215,14 +221,56 @@ async def protokoll_view(
     )
 
 
+def _field(paragraph: Any, instruction: str) -> None:
+    """A Word field (PAGE, NUMPAGES) Word fills in when it shows or prints the page."""
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), instruction)
+    run = OxmlElement("w:r")
+    text_el = OxmlElement("w:t")
+    text_el.text = "1"
+    run.append(text_el)
+    field.append(run)
+    paragraph._p.append(field)
+
+
+def _mark_every_page(t: Translator, doc: Any) -> None:
+    """The secrecy marking in the header and footer of every page, and "Sida 1 av 3" in the footer: a
+    printed page or a page forwarded on its own still says what it is."""
+    for section in doc.sections:
+        header = section.header.paragraphs[0]
+        header.text = t("agenda.doc_marking")
+        header.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        footer = section.footer.paragraphs[0]
+        footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        footer.add_run(t("agenda.doc_marking") + " · " + t("agenda.doc_page") + " ")
+        _field(footer, "PAGE")
+        footer.add_run(" " + t("agenda.doc_page_of") + " ")
+        _field(footer, "NUMPAGES")
+
+
+def _set_properties(t: Translator, doc: Any, view: ProtokollView, case: str) -> None:
+    """The file's own metadata says who made it and when, never python-docx's template (author
+    "python-docx", created 2013); the title names the case code and the day only, no personal data."""
+    props = doc.core_properties
+    now = datetime.now(UTC).replace(microsecond=0)
+    props.author = props.last_modified_by = t("agenda.doc_author")
+    props.created = props.modified = now
+    props.title = t("agenda.doc_properties_title", case=case, date=view.held_on)
+    props.comments = props.subject = props.keywords = props.category = ""
+    props.revision = 1
+
+
 def handlingsplan_docx(t: Translator, view: ProtokollView) -> bytes:
-    """A plain Swedish Word document: meeting facts, the action plan as a table, then the notes."""
+    """A plain Swedish Word document: meeting facts, the action plan as a table, then the notes; the
+    secrecy marking and page numbers on every page, and metadata of its own."""
     doc = Document()
     style = doc.styles["Normal"]
     style.font.name = "Calibri"
     style.font.size = Pt(11)
-    doc.add_heading(t("agenda.doc_title"), level=0)
     case = view.case_code or t("agenda.no_case")
+    _set_properties(t, doc, view, case)
+    _mark_every_page(t, doc)
+    doc.add_heading(t("agenda.doc_title"), level=0)
     doc.add_paragraph(t("agenda.doc_facts", case=case, title=view.title, date=view.held_on))
     doc.add_heading(t("agenda.action_plan"), level=1)
     if view.actions:
@@ -263,10 +311,12 @@ def handlingsplan_docx(t: Translator, view: ProtokollView) -> bytes:
     for name, agency in view.attendees:
         doc.add_paragraph(f"{name} ({agency})" if agency else name, style="List Bullet")
     doc.add_heading(t("agenda.doc_notes"), level=1)
+    # The handlingsplan step's line points at the plan; in this document the plan is above the notes.
+    below, above = t("agenda.see_action_plan"), t("agenda.doc_see_action_plan")
     for title, lines in view.sections:
         doc.add_heading(title, level=2)
         for line in lines or [t("agenda.section_empty")]:
-            doc.add_paragraph(line)
+            doc.add_paragraph(above if line == below else line)
     doc.add_paragraph(t("agenda.protokoll_privacy"))
     buffer = io.BytesIO()
     doc.save(buffer)
