@@ -12,7 +12,7 @@ from bot.registry import registry
 from bot.turn import Turn
 from domain.access import action_content_allowed
 from store.queries.access import action_facts_many
-from store.queries.actions import open_actions_for
+from store.queries.actions import MY_ACTIONS_PAGE, open_actions_for
 
 
 @registry.verb(
@@ -27,7 +27,15 @@ from store.queries.actions import open_actions_for
 )
 async def my_actions(turn: Turn) -> None:
     today = datetime.now(turn.services.settings.tz).date()
-    actions = await open_actions_for(turn.session, turn.tenant_id, turn.user_id)
+    try:
+        page = max(0, int(turn.data.get("page") or 0))
+    except (TypeError, ValueError):
+        page = 0
+    actions, total = await open_actions_for(turn.session, turn.tenant_id, turn.user_id, page=page)
+    pages = max(1, -(-total // MY_ACTIONS_PAGE))
+    if page >= pages:  # past the end (actions were done meanwhile): the last page
+        page = pages - 1
+        actions, total = await open_actions_for(turn.session, turn.tenant_id, turn.user_id, page=page)
     facts = await action_facts_many(
         turn.session,
         [a for a, _ in actions],
@@ -42,4 +50,5 @@ async def my_actions(turn: Turn) -> None:
     }
     for case_id in dict.fromkeys(a.case_id for a, _ in actions if a.id not in withheld):
         turn.audit("action_item", "read", case_id=case_id, listing="mina_atgarder")
-    turn.show(my_actions_card(turn.t, actions, today, withheld), summary=turn.t("my_actions.title"))
+    card = my_actions_card(turn.t, actions, today, withheld, page=page, pages=pages, total=total)
+    turn.show(card, summary=turn.t("my_actions.title"))

@@ -286,8 +286,9 @@ async def digest(session: AsyncSession, tenant_id: str, today: date) -> tuple[li
     for action, code in rows:
         by_case.setdefault(action.case_id, (code, []))[1].append(_action_view(action))
     cases: list[DigestCase] = []
+    withdrawn = await consent_withdrawn_many(session, list(by_case), today)  # one query for every case
     for case_id, (code, views) in by_case.items():
-        if await consent_withdrawn(session, case_id, today):
+        if withdrawn[case_id]:
             continue
         flagged = sorted(((v, v.due_on < today) for v in views), key=lambda p: (not p[1], p[0].due_on))
         overdue = sum(1 for _, late in flagged if late)

@@ -159,13 +159,19 @@ async def actions_to_review(
     return (await session.scalars(stmt.order_by(ActionItem.due_on, ActionItem.id).limit(limit))).all()
 
 
+MY_ACTIONS_PAGE = 20  # actions per page of ``mina åtgärder``
+
+
 async def open_actions_for(
-    session: AsyncSession, tenant_id: str, aad_id: str
-) -> list[tuple[ActionItem, str]]:
-    """The open actions someone is responsible for, with their case codes, soonest due first."""
+    session: AsyncSession, tenant_id: str, aad_id: str, *, page: int = 0, size: int = MY_ACTIONS_PAGE
+) -> tuple[list[tuple[ActionItem, str]], int]:
+    """One page of the open actions someone is responsible for, with their case codes, soonest due
+    first, and how many there are in all (two statements, whatever the number)."""
+    from sqlalchemy import func
+
     from store.models import SspfCase
 
-    rows = await session.execute(
+    mine = (
         select(ActionItem, SspfCase.code)
         .join(SspfCase, SspfCase.id == ActionItem.case_id)
         .where(
@@ -174,6 +180,11 @@ async def open_actions_for(
             ActionItem.status.in_(("open", "in_progress")),
             SspfCase.status == "open",
         )
-        .order_by(ActionItem.due_on, ActionItem.created_at)
     )
-    return [(action, code) for action, code in rows.all()]
+    total = await session.scalar(select(func.count()).select_from(mine.subquery())) or 0
+    rows = await session.execute(
+        mine.order_by(ActionItem.due_on, ActionItem.created_at, ActionItem.id)
+        .offset(max(0, page) * size)
+        .limit(size)
+    )
+    return [(action, code) for action, code in rows.all()], total
