@@ -215,7 +215,7 @@ async def load_items(
             item.key = "reminders.undeliverable"
             item.params = {
                 "person": payload.get("person_name") or "",
-                "cases": ", ".join(payload.get("case_codes") or []) or "–",
+                "cases": _codes(payload.get("case_codes") or []),
             }
         else:
             why = f"unknown kind {row.kind}"
@@ -262,6 +262,16 @@ async def _withhold(
                     )
                     for c in item.digest
                 ]
+
+
+NOTICE_CODES = 40  # case codes named in the undeliverable notice; the rest are counted (the card stays small)
+
+
+def _codes(codes: list[str]) -> str:
+    if not codes:
+        return "–"
+    shown = ", ".join(codes[:NOTICE_CODES])
+    return shown if len(codes) <= NOTICE_CODES else f"{shown} (+{len(codes) - NOTICE_CODES})"
 
 
 def _local_text(instant: datetime) -> str:

@@ -33,6 +33,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import insert
 
 from bot import telemetry
+from bot.cards.budget import fits
 from bot.cards.elements import message_activity
 from bot.cards.reminders import reminder_card
 from bot.lifecycle import SHUTDOWN_HOOKS, STARTUP_HOOKS
@@ -56,6 +57,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 EXTRAS_KEY = "reminders"
 SYSTEM_ACTOR = "system:reminders"
+CARD_ITEMS = 20  # items per reminder card; more due for one person go out as further cards
 NOTICE_DELAY = timedelta(minutes=1)  # the coordinator's note goes out with the next run, not this one
 SHARE_REFRESH_S = 0.25  # how often a sending dispatcher re-counts the replicas it shares a tenant's rate with
 
@@ -302,6 +304,30 @@ class ReminderDispatcher:
         *,
         lang: str | None = None,
     ) -> None:
+        """One card per ``CARD_ITEMS`` of a person's items, in order, halved again while a card would be
+        over the card budget (long texts): however many are due, none is left out and no card is built
+        that Teams would refuse; each card is recorded on its own (a constant number of statements)."""
+        t = recipient_translator(lang, reference, self.services.settings.locale)
+        pages = [group[i : i + CARD_ITEMS] for i in range(0, len(group), CARD_ITEMS)]
+        while pages:
+            page = pages.pop(0)
+            if len(page) > 1 and not fits(reminder_card(t, [i for _, i in page], head=page[0][0].id)):
+                half = len(page) // 2
+                pages[:0] = [page[:half], page[half:]]
+                continue
+            await self._deliver_page(tenant_id, recipient, page, reference, current, report, lang=lang)
+
+    async def _deliver_page(
+        self,
+        tenant_id: str,
+        recipient: str,
+        group: list[tuple[Reminder, ReminderItem]],
+        reference: dict[str, Any] | None,
+        current: Callable[[], datetime],
+        report: RunReport,
+        *,
+        lang: str | None = None,
+    ) -> None:
         items = [item for _, item in group]
         try:
             async with self._sends:
@@ -396,6 +422,16 @@ class ReminderDispatcher:
             ]
             if audit:  # the recipient now sees case data: recorded like any other read
                 await session.execute(insert(AuditEvent), audit)
+        elif delivery.status == "too_large":  # the card's fault, never the person's: not undeliverable
+            again, gave_up = await q.mark_failed(
+                session,
+                ids,
+                self.worker_id,
+                now,
+                delivery.error or "too_large",
+                max_attempts=self.max_attempts,
+            )
+            report.failed += again + gave_up
         elif delivery.status == "undeliverable":
             await q.mark_undeliverable(session, ids, self.worker_id, now, delivery.error or "undeliverable")
             report.undeliverable += len(ids)
