@@ -63,6 +63,9 @@ class AgendaStep:
     kind: StepKind
     title: str
     hint: str = ""
+    # The step asserts something ("Syfte och samtycke bekräftat"): Nästa waits for the confirmation,
+    # so the minnesanteckningar never state as done what nobody confirmed.
+    must_confirm: bool = False
 
     @property
     def requires_consent(self) -> bool:
@@ -87,6 +90,7 @@ def _parse_template(key: str, body: Any) -> AgendaTemplate:
                 kind=StepKind(raw["kind"]),
                 title=str(raw["title"]),
                 hint=str(raw.get("hint", "")),
+                must_confirm=bool(raw.get("must_confirm", raw.get("kind") == StepKind.CONFIRM.value)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise AgendaConfigError(f"template {key!r} has a bad step {raw!r}: {exc}") from exc
@@ -159,6 +163,12 @@ def advance(state: AgendaState, expected_version: int) -> AgendaState:
     if state.step_index + 1 < state.step_count:
         return replace(state, step_index=state.step_index + 1, version=state.version + 1)
     return replace(state, ended=True, version=state.version + 1)
+
+
+def may_move_on(step: AgendaStep | None, confirmed: bool) -> bool:
+    """Nästa past a step that asserts something needs its confirmation first (back and end do not:
+    ending early leaves the step standing as not confirmed)."""
+    return step is None or not step.must_confirm or confirmed
 
 
 def back(state: AgendaState, expected_version: int) -> AgendaState:

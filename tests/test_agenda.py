@@ -16,7 +16,14 @@ from sqlalchemy import func, select
 from store.models import ActionItem, AgendaRun, AuditEvent, StepEntry
 from tests.conftest import COORDINATOR, OUTSIDER, POLICE, PRINCIPAL, SOCIAL, YOUTH_WORKER
 from tests.harness import activities as acts
-from tests.harness.bot_runner import RunningBot, card_text, find_action, input_values, local_settings
+from tests.harness.bot_runner import (
+    RunningBot,
+    all_actions,
+    card_text,
+    find_action,
+    input_values,
+    local_settings,
+)
 from tests.harness.cards import CARD_BUDGET_BYTES, assert_valid_cards
 from tests.harness.seed import seed_action, seed_case, seed_meeting
 from tests.harness.views import own_view
@@ -71,10 +78,20 @@ def _no_child_data(text: str) -> None:
         assert secret not in text, f"{secret!r} must never appear in a chat card"
 
 
+async def _confirm(bot, conv, card, user=COORDINATOR):
+    """Purpose and consent confirmed by the chair (from their own view: the chat's card is neutral)."""
+    titles = [a.get("title") for a in all_actions(card)]
+    if "Bekräfta syfte och samtycke" not in titles:
+        card = (await bot.press(user, conv, find_action(card, "Nästa ▶"))).card  # refused: own view
+    return (await bot.press(user, conv, find_action(card, "Bekräfta syfte och samtycke"))).card
+
+
 async def _to_step(bot, conv, card, title: str, user=COORDINATOR):
     for _ in range(8):
         if title in card_text(card).split("\n")[2:4]:
             return card
+        if "Bekräfta syfte och samtycke" in card_text(card):  # Nästa waits for it
+            card = await _confirm(bot, conv, card, user)
         card = (await bot.press(user, conv, find_action(card, "Nästa ▶"))).card
     raise AssertionError(f"never reached step {title!r}")
 
@@ -92,7 +109,7 @@ async def test_meeting_start_event_posts_one_agenda_card_once(bot):
     assert "Individuellt SSPF-möte" in text
     assert f"Ärende {CODE}" in text
     assert "Punkt 1 av 5" in text
-    assert "Syfte och samtycke bekräftat" in text
+    assert "Syfte och samtycke" in text
     _no_child_data(text)
     refresh = posted.cards[0]["refresh"]
     assert refresh["action"]["verb"] == "agenda.refresh"
@@ -178,7 +195,7 @@ async def test_individual_meeting_walk_through(bot):
     message_id = start.sent[0].activity_id
     cards += [start.card, card]
     assert "Skriftligt samtycke finns" in card_text(card)
-    card = (await bot.press(COORDINATOR, conv, find_action(card, "Bekräfta syfte och samtycke"))).card
+    card = await _confirm(bot, conv, card, COORDINATOR)
     assert "Bekräftat av Kim Koordinator." in card_text(card)
     card = (await bot.press(COORDINATOR, conv, find_action(card, "Nästa ▶"))).card
     assert "Punkt 2 av 5" in card_text(card)
@@ -340,7 +357,7 @@ async def test_press_from_someone_outside_the_case_team_is_refused_and_audited(b
     conv = acts.meeting_chat("outsider")
     await _case_meeting(bot, conv)
     card = (await bot.say(COORDINATOR, conv, "starta mötet")).card
-    card = (await bot.press(COORDINATOR, conv, find_action(card, "Nästa ▶"))).card
+    card = await _to_step(bot, conv, card, "Gemensam bild per verksamhet – styrkor och risker")
     reply = await bot.press(
         OUTSIDER, conv, find_action(card, "Spara"), {"entry": "Jag vet något", "agency": "annan"}
     )
@@ -349,7 +366,8 @@ async def test_press_from_someone_outside_the_case_team_is_refused_and_audited(b
     assert "Du är inte kallad till det här mötet" in card_text(reply.card)
     assert input_values(reply.card) == {}
     async with bot.services.db.session() as s:
-        assert await s.scalar(select(func.count()).select_from(StepEntry)) == 0
+        mine = select(func.count()).where(StepEntry.author_aad_id == OUTSIDER.aad)
+        assert await s.scalar(mine) == 0
         denied = await s.scalar(
             select(func.count()).where(AuditEvent.action == "denied", AuditEvent.actor_aad_id == OUTSIDER.aad)
         )
@@ -360,6 +378,7 @@ async def test_agency_outside_the_consent_cannot_write(bot):
     conv = acts.meeting_chat("narrow")
     await _case_meeting(bot, conv, consent_agencies=["skola", "socialtjanst"])
     card = (await bot.say(COORDINATOR, conv, "starta mötet")).card
+    card = await _confirm(bot, conv, card, COORDINATOR)
     card = (await bot.press(COORDINATOR, conv, find_action(card, "Nästa ▶"))).card
     reply = await bot.press(POLICE, conv, find_action(card, "Spara"), {"entry": "Polisens bild"})
     assert "omfattar inte din verksamhet (Polis)" in card_text(reply.card)  # the access gate (issue 12 §2)
@@ -524,6 +543,7 @@ async def test_cards_stay_under_the_size_budget_with_long_texts(bot):
     long = "Mycket lång lägesbild. " * 26  # 598 characters, just under the cap
     users = [PRINCIPAL, SOCIAL, POLICE, YOUTH_WORKER, COORDINATOR]
     card = (await bot.say(COORDINATOR, conv, "starta mötet")).card
+    card = await _confirm(bot, conv, card, COORDINATOR)
     card = (await bot.press(COORDINATOR, conv, find_action(card, "Nästa ▶"))).card
     for u in users:
         card = (await bot.press(u, conv, find_action(card, "Spara"), {"entry": long, "agency": "annan"})).card
@@ -682,7 +702,8 @@ async def test_late_participant_sees_the_current_step_and_is_refreshed_from_then
     await _case_meeting(bot, conv)
     start = await bot.say(COORDINATOR, conv, "starta mötet")
     first = start.card
-    card = (await bot.press(COORDINATOR, conv, find_action(first, "Nästa ▶"))).card
+    card = await _confirm(bot, conv, first, COORDINATOR)
+    card = (await bot.press(COORDINATOR, conv, find_action(card, "Nästa ▶"))).card
     card = (await bot.press(COORDINATOR, conv, find_action(card, "Nästa ▶"))).card
     # Teams sends the card's refresh action when someone opens the chat with the old card on screen
     late = await bot.press(YOUTH_WORKER, conv, first["refresh"]["action"])

@@ -16,7 +16,14 @@ from sqlalchemy import func, select, update
 from store.models import ActionItem, AgendaRun, AuditEvent, Consent, Coordinator, Reminder, SspfCase
 from tests.conftest import COORDINATOR, OUTSIDER, POLICE, PRINCIPAL, SOCIAL
 from tests.harness import activities as acts
-from tests.harness.bot_runner import RunningBot, card_text, find_action, input_values, local_settings
+from tests.harness.bot_runner import (
+    RunningBot,
+    all_actions,
+    card_text,
+    find_action,
+    input_values,
+    local_settings,
+)
 from tests.harness.cards import assert_valid_cards
 from tests.harness.seed import seed_case, seed_meeting
 
@@ -56,10 +63,20 @@ async def _individual_meeting(bot, conv, **case_kw: Any) -> SspfCase:
     return case
 
 
+async def _confirm(bot, conv, card, user=COORDINATOR):
+    """Purpose and consent confirmed by the chair (from their own view: the chat's card is neutral)."""
+    titles = [a.get("title") for a in all_actions(card)]
+    if "Bekräfta syfte och samtycke" not in titles:
+        card = (await bot.press(user, conv, find_action(card, "Nästa ▶"))).card  # refused: own view
+    return (await bot.press(user, conv, find_action(card, "Bekräfta syfte och samtycke"))).card
+
+
 async def _to_step(bot, conv, card, title: str):
     for _ in range(8):
         if title in card_text(card).split("\n")[2:4]:
             return card
+        if "Bekräfta syfte och samtycke" in card_text(card):  # Nästa waits for it
+            card = await _confirm(bot, conv, card, COORDINATOR)
         card = (await bot.press(COORDINATOR, conv, find_action(card, "Nästa ▶"))).card
     raise AssertionError(f"never reached step {title!r}")
 
@@ -116,7 +133,10 @@ async def test_organiser_not_on_the_case_team_does_not_chair(bot):
     async with bot.services.db.session() as s:
         run = await s.scalar(select(AgendaRun))
     assert run.step_index == 0 and run.state == "running"
-    # the coordinator chairs
+    # the coordinator chairs (and confirms purpose and consent first: Nästa waits for it)
+    refused = await bot.press(COORDINATOR, conv, find_action(card, "Nästa ▶"))
+    assert "Bekräfta syfte och samtycke innan ni går vidare." in card_text(refused.card)
+    card = await _confirm(bot, conv, card, COORDINATOR)
     moved = await bot.press(COORDINATOR, conv, find_action(card, "Nästa ▶"))
     assert "Punkt 2 av 5" in card_text(moved.card)
 

@@ -56,6 +56,7 @@ from domain.agenda import (
     end_agenda,
     get_template,
     load_templates,
+    may_move_on,
 )
 from domain.choices import parse_choice, parse_iso_date
 from domain.personnummer import contains_personnummer
@@ -698,6 +699,9 @@ async def _apply_move(turn: Turn, run: AgendaRun, how: str, version: int | None)
         new = state
     else:
         new = {"next": advance, "back": back, "end": end_agenda}[how](state, version)
+    if how == "next" and new != state and not await _confirmed(turn, run, template):
+        await answer(turn, run, changed=False, note=turn.t("agenda.confirm_first"), kept=_kept_inputs(turn))
+        return
     if new == state or not await q.move_run(
         turn.session, run, expected_version=version or 0, step_index=new.step_index, ended=new.ended
     ):
@@ -709,6 +713,16 @@ async def _apply_move(turn: Turn, run: AgendaRun, how: str, version: int | None)
         await _finish(turn, run)
         return
     await answer(turn, run, changed=True)
+
+
+async def _confirmed(turn: Turn, run: AgendaRun, template: AgendaTemplate) -> bool:
+    """Whether the step on screen may be left with Nästa (a step that asserts something needs its
+    confirmation: ``domain.agenda.may_move_on``)."""
+    step = template.steps[run.step_index]
+    if not step.must_confirm:
+        return True
+    entries = await q.entries_of_run(turn.session, run.id)
+    return may_move_on(step, any(e.step_key == step.key for e in entries))
 
 
 @registry.verb("agenda.next", resource="agenda_run", access="chair")
