@@ -215,7 +215,7 @@ async def test_withdrawal_pauses_cancels_and_tells_the_team_by_code_only(bot):
         f"Samtycket för **{code}** är återkallat och ärendet är pausat. 2 kommande möten ställs in och "
         "1 påminnelser stoppades. Teamet har fått besked."
     )
-    assert "Återkallat – ärendet är pausat." in card_text(done.card)
+    assert "Pausat – samtycket har återkallats eller upphört." in card_text(done.card)  # the one status line
 
     case = await case_row(bot, code)
     assert case.status == "paused"

@@ -149,8 +149,12 @@ class CaseView:
 
 def case_card(t: Translator, view: CaseView) -> Element:
     """The full case card, for the personal chat of someone on the case (or a coordinator)."""
-    subtitle = f"{label(t, 'case_status', view.status)} · {label(t, 'track', view.track)}"
-    body: list[Element] = heading(t("case_card.title", code=view.code), subtle=subtitle)
+    # One status line per state (issue 17 item 6): the Status fact. A closed case showed "Avslutat" and
+    # "Återkallat – ärendet är pausat" at once; a paused one says why it is paused, once.
+    paused = view.status == CaseStatus.PAUSED.value
+    is_open = view.status == CaseStatus.OPEN.value
+    status = t("case_card.status_paused") if paused else label(t, "case_status", view.status)
+    body: list[Element] = heading(t("case_card.title", code=view.code), subtle=label(t, "track", view.track))
     rows = [
         (
             t("case_card.youth"),
@@ -160,7 +164,7 @@ def case_card(t: Translator, view: CaseView) -> Element:
         (t("case_card.signal_source"), label(t, "signal_source", view.signal_source)),
         (t("case_card.concerns"), ", ".join(label(t, "concern", c) for c in view.concerns) or "–"),
         (t("case_card.signal_on"), view.signal_on or "–"),
-        (t("case_card.status"), label(t, "case_status", view.status)),
+        (t("case_card.status"), status),
     ]
     if view.closing_reason:
         rows.append((t("case_card.closing_reason"), label(t, "close_reason", view.closing_reason)))
@@ -181,15 +185,18 @@ def case_card(t: Translator, view: CaseView) -> Element:
     team.append(text(t("case_card.contacts_note"), isSubtle=True, size="Small", spacing="None"))
     body.append(container(team, separator=True))
 
-    body.append(
-        container(
-            [text(t("case_card.consent"), weight="Bolder"), text(view.consent_line, spacing="None")],
-            separator=True,
+    if is_open:  # paused: the status line says why; closed: consent no longer matters
+        body.append(
+            container(
+                [text(t("case_card.consent"), weight="Bolder"), text(view.consent_line, spacing="None")],
+                separator=True,
+            )
         )
-    )
     actions: list[Element] = []
-    if view.coordinator and view.status != CaseStatus.CLOSED.value:
-        ids = {"case_id": view.case_id}
+    ids = {"case_id": view.case_id}
+    # What is offered follows the state: open, everything; paused, only a new consent (or closing
+    # the case); closed, only reading who has read it.
+    if view.coordinator and is_open:
         body.append(
             actions_row(
                 [
@@ -204,8 +211,18 @@ def case_card(t: Translator, view: CaseView) -> Element:
             submit(t("case_card.withdraw"), "consent.withdraw_form", **ids),
             submit(t("case_card.audit"), "case.audit", **ids),
         ]
+    elif view.coordinator and paused:
+        body.append(
+            actions_row(
+                [
+                    submit(t("case_card.record_new_consent"), "consent.form", style="positive", **ids),
+                    submit(t("case_card.close"), "case.close_form", **ids),
+                ]
+            )
+        )
+        actions = [submit(t("case_card.audit"), "case.audit", **ids)]
     elif view.coordinator:
-        actions = [submit(t("case_card.audit"), "case.audit", case_id=view.case_id)]
+        actions = [submit(t("case_card.audit"), "case.audit", **ids)]
     return card(body, actions or None)
 
 

@@ -257,9 +257,18 @@ async def open_booking_form(turn: Turn) -> None:
         if found is None:
             turn.say("access.case_unavailable")
             return
+    # A paused or closed case takes no meeting: say so now, not after the form is filled in. A coordinator
+    # sees every case of the tenant (a closed one is not among the bookable cases, so look it up).
+    frozen = await find_case(turn.session, turn.tenant_id, case_id=case_id) if case_id else None
+    if frozen is not None and frozen.status in ("paused", "closed") and turn.is_coordinator:
+        turn.say(f"booking.error.case_{frozen.status}_form", code=frozen.code)
+        return
     ctx = await _context(turn, case_id)
     if ctx.denied:
         turn.say("access.case_unavailable")
+        return
+    if ctx.case is not None and ctx.case.status in ("paused", "closed"):
+        turn.say(f"booking.error.case_{ctx.case.status}_form", code=ctx.case.code)
         return
     if refresh:
         values = _values(data)
@@ -307,6 +316,8 @@ async def _check(
         errors["case_id"] = t("access.case_unavailable")
     if case is not None and case.status == "closed":
         errors["case_id"] = t("booking.error.case_closed")
+    elif case is not None and case.status == "paused":
+        errors["case_id"] = t("booking.error.case_paused")
     members = {m.aad_id: m for m in ctx.team}
     organizer = _organizer(turn)
     ready: list[Invitee] = []
