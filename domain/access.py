@@ -7,8 +7,9 @@ its own (``tests/domain/test_access.py``).
 
 Case content is anything about the child: initials, birth year, school, concerns, lägesbild and notes,
 action texts, comments, outcomes. It may be shown to a coordinator of the tenant, and to a member of
-the case team whose agency an active consent covers (every guardian's valid consent names it, OSL 10
-and 12 kap.); nobody else. Withdrawal or expiry ends it at once (the facts are loaded for today). The
+the case team whose party a complete consent covers (every custodian's and, by age, the young person's
+valid consent names it, OSL 10 and 12 kap.; ``domain.consent``); nobody else. Withdrawal or expiry
+ends it at once (the facts are loaded for today). The
 case code, the meeting type, step titles and progress are not case content.
 
 i18n keys emitted (``Decision.key``):
@@ -30,6 +31,7 @@ from typing import Any
 
 from domain.agencies import Agency
 from domain.agenda import can_chair
+from domain.consent import covers
 
 
 class Resource(StrEnum):
@@ -90,7 +92,8 @@ class CaseFacts:
     coordinator: bool
     on_team: bool
     team_agency: Agency | None  # the person's agency on the case's team (None when not on it)
-    covered: frozenset[Agency]  # agencies every guardian's valid consent covers today
+    covered: frozenset[Agency]  # what a complete consent covers today (``domain.consent.Coverage``)
+    team_name: str | None = None  # their name on the team: an ``annan`` member must be a named party
 
 
 def case_content_allowed(facts: CaseFacts) -> bool:
@@ -99,7 +102,7 @@ def case_content_allowed(facts: CaseFacts) -> bool:
         return False
     if facts.coordinator:
         return True
-    return facts.on_team and facts.team_agency is not None and facts.team_agency in facts.covered
+    return facts.on_team and covers(facts.covered, facts.team_agency, facts.team_name)
 
 
 def case_policy(facts: CaseFacts | None, access: Access) -> Decision:
@@ -222,7 +225,7 @@ def action_content_allowed(facts: ActionFacts) -> bool:
         return facts.responsible
     if case_content_allowed(facts.case):
         return True
-    return facts.responsible and facts.agency is not None and facts.agency in facts.case.covered
+    return facts.responsible and covers(facts.case.covered, facts.agency)
 
 
 def action_policy(facts: ActionFacts | None, access: Access) -> Decision:

@@ -35,6 +35,7 @@ from typing import Any
 
 from domain.agencies import CaseStatus, ConcernCategory, SignalSource, Track
 from domain.choices import parse_choice, raw_text, split_list
+from domain.consent_rules import ConsentRules
 from domain.personnummer import contains_personnummer
 from domain.refusal import FieldErrors, Refusal
 
@@ -73,8 +74,6 @@ I18N_KEYS: frozenset[str] = frozenset(
 )
 
 CASE_FIELDS = ("initials", "birth_year", "school_area", "signal_source", "concerns", "track")
-MIN_AGE = 6
-MAX_AGE = 21
 SCHOOL_AREA_MAX = 80
 
 # Letters incl. å ä ö é ü etc.; each optionally followed by a dot and/or space: "A.B.", "ÅÖ", "a b".
@@ -95,24 +94,31 @@ def _clean_initials(text: str) -> tuple[str | None, Refusal | None]:
     return "".join(letters).upper(), None
 
 
-def birth_year_bounds(today: date) -> tuple[int, int]:
-    """Oldest and youngest accepted birth year: SSPF works with children and youths about 6–21."""
-    return today.year - MAX_AGE, today.year - MIN_AGE
+def birth_year_bounds(today: date, rules: ConsentRules | None = None) -> tuple[int, int]:
+    """Oldest and youngest accepted birth year for the municipality's target ages (default 12–18,
+    ``ConsentRules``): someone who may still be ``target_age_max`` today, and someone who turns
+    ``target_age_min`` this year (only the birth year is known)."""
+    rules = rules or ConsentRules()
+    return today.year - rules.target_age_max - 1, today.year - rules.target_age_min
 
 
-def _clean_birth_year(text: str, today: date) -> tuple[int | None, Refusal | None]:
+def _clean_birth_year(
+    text: str, today: date, rules: ConsentRules | None = None
+) -> tuple[int | None, Refusal | None]:
     if not text:
         return None, Refusal("case.birth_year_required")
     if not re.fullmatch(r"\d{4}", text):
         return None, Refusal("case.birth_year_invalid")
     year = int(text)
-    low, high = birth_year_bounds(today)
+    low, high = birth_year_bounds(today, rules)
     if not low <= year <= high:
         return None, Refusal("case.birth_year_out_of_range", {"min_year": low, "max_year": high})
     return year, None
 
 
-def validate_new_case(raw: Mapping[str, Any], today: date) -> tuple[dict[str, Any], FieldErrors]:
+def validate_new_case(
+    raw: Mapping[str, Any], today: date, rules: ConsentRules | None = None
+) -> tuple[dict[str, Any], FieldErrors]:
     """Clean values for the fields that passed, and one refusal per failing field.
 
     A field holding a personnummer gets only the privacy refusal and is left out of the clean
@@ -136,7 +142,7 @@ def validate_new_case(raw: Mapping[str, Any], today: date) -> tuple[dict[str, An
     initials, err = _clean_initials(raw_text(raw, "initials"))
     keep("initials", initials, err)
 
-    birth_year, err = _clean_birth_year(raw_text(raw, "birth_year"), today)
+    birth_year, err = _clean_birth_year(raw_text(raw, "birth_year"), today, rules)
     keep("birth_year", birth_year, err)
 
     area = " ".join(raw_text(raw, "school_area").split())

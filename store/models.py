@@ -142,6 +142,8 @@ class SspfCase(Base):
     status: Mapped[str] = mapped_column(String(20), default="open")
     closing_reason: Mapped[str | None] = mapped_column(String(40))
     signal_on: Mapped[date | None] = mapped_column(Date)
+    # how many custodians (vårdnadshavare) the child has, recorded by the coordinator; None: not asked yet
+    custodians: Mapped[int | None] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -184,7 +186,9 @@ class CaseContact(Base):
 
 
 class Consent(Base):
-    """A guardian's written consent to lift secrecy between the named agencies."""
+    """A written consent (a guardian's, or the young person's own: ``guardian_id`` is the signer's
+    contact) to lift secrecy between the named parties: ``agencies`` and ``parties``, the named others
+    as ``[{"kind": "region"|"forening"|"anhorig"|"annan", "name": ..., "role": ...}]``."""
 
     __tablename__ = "consent"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -192,6 +196,7 @@ class Consent(Base):
     guardian_id: Mapped[str] = mapped_column(ForeignKey("case_contact.id", ondelete="CASCADE"))
     signed_on: Mapped[date] = mapped_column(Date)
     agencies: Mapped[list[Any]]
+    parties: Mapped[list[Any]] = mapped_column(default=list)
     filed_at: Mapped[str] = mapped_column(String(300))
     valid_until: Mapped[date | None] = mapped_column(Date)
     recorded_by: Mapped[str] = mapped_column(String(64))

@@ -112,6 +112,7 @@ async def record_consent(
         "agencies": agencies,
         "filed_at": "Diarium SOC 2026/123",
         "valid_until": "",
+        "custodians": "2",  # the lawful model asks how many custodians the child has (issue 15)
     }
     inputs.update(overrides)
     return await bot.press(

@@ -59,7 +59,7 @@ async def test_coordinator_registers_a_case_and_sees_its_card(bot):
     assert f"Ärende SSPF-{year}-001" in shown
     assert "Öppet" in shown and "ZQ, född 2013" in shown and "Ekbackeskolan" in shown
     assert "Skolk, Droger" in shown
-    assert "Saknas – inget individuellt arbete" in shown  # no consent yet
+    assert "Inte komplett – Ange hur många vårdnadshavare" in shown  # no consent yet
     for title in ("Lägg till i teamet", "Registrera samtycke", "Avsluta"):
         find_action(reply.card, title)
     assert find_action(reply.card, "Boka möte")["data"]["verb"] == "meeting.book"

@@ -58,20 +58,22 @@ async def test_coordinator_adds_a_team_and_records_consent_then_the_gate_opens(b
     before = await decide(bot, case_id, {"skola", "socialtjanst"})
     assert not before.allowed
     assert refusal_texts(SV, before.refusals) == [
+        "Det är inte registrerat hur många vårdnadshavare barnet har. Ange det i samtyckeskortet.",
         "Vårdnadshavare 1 har inget giltigt skriftligt samtycke. Registrera det först.",
         "Vårdnadshavare 2 har inget giltigt skriftligt samtycke. Registrera det först.",
     ]
 
     first = await record_consent(bot, code, "Vårdnadshavare 1", "skola,socialtjanst")
     assert first.texts[0] == f"Samtycket från Vårdnadshavare 1 är registrerat för **{code}**."
-    assert "Individuellt arbete kan börja först när alla vårdnadshavare" in first.texts[1]
+    assert "Samtycke från 1 av 2 vårdnadshavare (1 saknas)." in first.texts[1]
     assert "orosanmälan" in first.texts[-1]
     assert not (await decide(bot, case_id, {"skola"})).allowed  # one guardian is not enough
 
     second = await record_consent(bot, code, "Vårdnadshavare 2", "skola,socialtjanst,polis")
     assert "SSPF ersätter aldrig skyldigheten att göra en orosanmälan" in second.texts[-1]
     shown = card_text(second.card)
-    assert "Skriftligt samtycke från alla vårdnadshavare. Omfattar: Skola, Socialtjänst." in shown
+    assert "Komplett skriftligt samtycke. Samtycke från 2 av 2 vårdnadshavare (0 saknas)." in shown
+    assert "Omfattar: Skola, Socialtjänst." in shown
     for secret in (
         GUARDIAN_1["name"],
         GUARDIAN_1["email"],

@@ -1,6 +1,9 @@
-"""Cards of the consent flow: recording a guardian's written consent, confirming a withdrawal.
+"""Cards of the consent flow: recording a written consent (a guardian's or the young person's own),
+confirming a withdrawal.
 
-Guardians are offered by number ("Vårdnadshavare 1"), never by name: the card is a Teams message.
+Guardians are offered by number ("Vårdnadshavare 1"), never by name: the card is a Teams message. The
+card asks how many custodians the child has, and names the parties the consent covers: agencies, and
+named others (Region/BUP, förening, a relative) with their role.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from bot.cards.elements import (
 )
 from bot.i18n import Translator
 from domain.agencies import Agency
+from domain.consent import PARTY_KINDS, PARTY_ROWS
 
 ALL_GUARDIANS = "all"
 
@@ -36,8 +40,11 @@ def consent_form(
     *,
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
+    who_line: str | None = None,
 ) -> Element:
-    """``guardians``: (contact id, label) pairs, e.g. ("c1…", "Vårdnadshavare 1 – har redan samtycke")."""
+    """``guardians``: the signers as (contact id, label) pairs, e.g. ("c1…", "Vårdnadshavare 1 – har
+    redan samtycke"), the young person included when their own consent is recorded. ``who_line`` says
+    whose consent is needed (by the child's age and the custodians recorded)."""
     values = values or {}
     errors = errors or {}
 
@@ -45,11 +52,40 @@ def consent_form(
         return kept(values, name)
 
     body: list[Element] = heading(t("consent_form.title", code=code), subtle=t("consent_form.intro"))
+    if who_line:
+        body.append(text(who_line))
     if errors:
         body.append(error_text(t("consent_form.fix_errors")))
-    agencies = [(a.value, label(t, "agency", a.value)) for a in Agency]
+    # named others are named below, with their role: "annan verksamhet" is no longer one bucket
+    agencies = [(a.value, label(t, "agency", a.value)) for a in Agency if a is not Agency.ANNAN]
+    kinds = [(k, t(f"party_kind.{k}")) for k in PARTY_KINDS]
+    parties: list[Element] = [text(t("consent_form.parties"), weight="Bolder")]
+    for n in range(1, PARTY_ROWS + 1):
+        parties += [
+            input_choice(
+                f"party{n}_kind", t("consent_form.party_kind", number=n), kinds, v(f"party{n}_kind")
+            ),
+            input_text(
+                f"party{n}_name",
+                t("consent_form.party_name"),
+                v(f"party{n}_name"),
+                placeholder=t("consent_form.party_name_placeholder"),
+                max_length=120,
+            ),
+            input_text(
+                f"party{n}_role",
+                t("consent_form.party_role"),
+                v(f"party{n}_role"),
+                placeholder=t("consent_form.party_role_placeholder"),
+                max_length=120,
+            ),
+            *field_error(errors, f"party{n}_name"),
+        ]
     default_guardian = guardians[0][0] if len(guardians) == 1 else None
+    custodians = [("1", t("consent_form.custodians_1")), ("2", t("consent_form.custodians_2"))]
     body += [
+        input_choice("custodians", t("consent_form.custodians"), custodians, v("custodians"), expanded=True),
+        *field_error(errors, "custodians"),
         input_choice(
             "guardian_id",
             t("consent_form.guardian"),
@@ -64,6 +100,7 @@ def consent_form(
             "agencies", t("consent_form.agencies"), agencies, v("agencies"), multi=True, expanded=True
         ),
         *field_error(errors, "agencies"),
+        *parties,
         input_text(
             "filed_at",
             t("consent_form.filed_at"),

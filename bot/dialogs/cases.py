@@ -46,7 +46,8 @@ from store.queries.cases import (
     set_status,
     stop_case_activity,
 )
-from store.queries.consent import GUARDIAN, agencies_covered, consent_decision
+from domain.consent import covers
+from store.queries.consent import GUARDIAN, agencies_covered, rules
 from store.queries.figures import add_outcomes
 
 log = logging.getLogger(__name__)
@@ -133,15 +134,10 @@ async def build_case_view(turn: Turn, case: SspfCase) -> CaseView:
     on = today(turn)
     members = await members_of(turn.session, case.id)
     contacts = await contacts_of(turn.session, case.id)
+    from bot.dialogs.consent import consent_line as consent_text  # the consent flow words it
+
     covered = await agencies_covered(turn.session, case.id, on)
-    decision = await consent_decision(turn.session, case.id, [], on)
-    if case.status == CaseStatus.PAUSED.value or decision.must_pause:
-        consent_line = turn.t("case_card.consent_withdrawn")
-    elif decision.allowed and covered:
-        names = ", ".join(turn.t(f"agency.{a.value}") for a in Agency if a in covered)
-        consent_line = turn.t("case_card.consent_ok", agencies=names)
-    else:
-        consent_line = turn.t("case_card.consent_missing")
+    consent_line = await consent_text(turn, case, covered)
     return CaseView(
         case_id=case.id,
         code=case.code,
@@ -154,7 +150,10 @@ async def build_case_view(turn: Turn, case: SspfCase) -> CaseView:
         signal_on=case.signal_on.isoformat() if case.signal_on else None,
         concerns=list(case.concerns or []),
         closing_reason=case.closing_reason,
-        members=[(m.display_name, m.agency, parse_choice(Agency, m.agency) in covered) for m in members],
+        members=[
+            (m.display_name, m.agency, covers(covered, parse_choice(Agency, m.agency), m.display_name))
+            for m in members
+        ],
         contacts=list(contact_labels(turn, contacts).values()),
         consent_line=consent_line,
         coordinator=turn.is_coordinator,
@@ -214,7 +213,7 @@ async def new_case(turn: Turn) -> None:
 async def create(turn: Turn) -> None:
     on = today(turn)
     raw = {k: v for k, v in turn.data.items() if k not in CONTROL_KEYS}
-    clean, errors = validate_new_case(raw, on)
+    clean, errors = validate_new_case(raw, on, rules())
     field_errors: dict[str, Refusal] = dict(errors)
 
     signal_text = str(raw.get("signal_on") or "").strip()

@@ -1,4 +1,8 @@
-"""Consent: ``samtycke SSPF-…`` records a guardian's written consent; ``återkalla samtycke …`` withdraws it.
+"""Consent: ``samtycke SSPF-…`` records a written consent; ``återkalla samtycke …`` withdraws it.
+
+Who signs (``domain.consent``, ages per municipality in ``bot.config``): every custodian (the card asks
+how many the child has), from 15 the young person too, from 18 the young person only. A consent names
+its parties: agencies and named others with their role.
 
 Withdrawal stops everything at once, in the same transaction: the case pauses, upcoming meetings are
 flagged ``cancel_pending`` (the booking flow cancels them in Graph), pending reminders are cancelled;
@@ -22,27 +26,51 @@ from bot.dialogs.cases import (
 )
 from bot.registry import registry
 from bot.turn import Turn
-from domain.agencies import CaseStatus
+from domain.agencies import Agency, CaseStatus
 from domain.case_rules import personnummer_refusal
 from domain.choices import parse_iso_date
-from domain.consent import validate_consent_entry
+from domain.consent import PARTY_ROWS, Signers, requirement, validate_consent_entry
 from domain.refusal import Refusal
 from store.models import CaseContact, SspfCase
 from store.queries.cases import contacts_of, members_of, set_status
 from store.queries.consent import (
     GUARDIAN,
+    YOUTH,
     active_consents,
     consent_decision,
+    consent_status,
     record_consent,
+    rules,
     withdraw_consents,
 )
 
-FORM_FIELDS = ("guardian_id", "signed_on", "agencies", "filed_at", "valid_until")
+FORM_FIELDS = (
+    "guardian_id",
+    "signed_on",
+    "agencies",
+    "filed_at",
+    "valid_until",
+    "custodians",
+    *(f"party{n}_{part}" for n in range(1, PARTY_ROWS + 1) for part in ("kind", "name", "role")),
+)
 
 
 async def _guardians(turn: Turn, case: SspfCase) -> tuple[list[CaseContact], dict[str, str]]:
-    guardians = await contacts_of(turn.session, case.id, GUARDIAN)
-    return guardians, contact_labels(turn, guardians)
+    """The signers whose consent can be recorded: the guardians (not once the person is an adult) and
+    the young person (when their own consent is required by age), with their card labels."""
+    contacts = await contacts_of(turn.session, case.id)
+    labels = contact_labels(turn, contacts)
+    signers = Signers(
+        tuple(c.id for c in contacts if c.kind == GUARDIAN),
+        next((c.id for c in contacts if c.kind == YOUTH), None),
+        case.custodians,
+        case.birth_year,
+    )
+    need = requirement(signers, today(turn), rules())
+    chosen = [
+        c for c in contacts if (c.kind == GUARDIAN and not need.adult) or (c.kind == YOUTH and need.youth)
+    ]
+    return chosen, {c.id: labels[c.id] for c in chosen}
 
 
 async def _guardian_choices(turn: Turn, case: SspfCase) -> list[tuple[str, str]]:
@@ -52,6 +80,27 @@ async def _guardian_choices(turn: Turn, case: SspfCase) -> list[tuple[str, str]]
         (g.id, labels[g.id] + (f" – {turn.t('consent_form.has_consent')}" if g.id in with_consent else ""))
         for g in guardians
     ]
+
+
+async def who_consents(turn: Turn, case: SspfCase) -> str:
+    """One sentence: whose consent is needed and how far it has come (the case card and the form)."""
+    status = await consent_status(turn.session, case, today(turn))
+    if status.adult:
+        done = turn.t("consent.who_done") if status.youth_consented else turn.t("consent.who_missing")
+        return turn.t("consent.who_adult", state=done)
+    if status.custodians is None:
+        line = turn.t("consent.who_custodians_unknown")
+    else:
+        line = turn.t(
+            "consent.who_guardians",
+            consented=status.guardians_consented,
+            custodians=status.custodians,
+            missing=max(status.custodians - status.guardians_consented, 0),
+        )
+    if status.youth_required:
+        done = turn.t("consent.who_done") if status.youth_consented else turn.t("consent.who_missing")
+        line += " " + turn.t("consent.who_youth", state=done, age=rules().youth_from_age)
+    return line
 
 
 @registry.verb(
@@ -74,10 +123,14 @@ async def ask_consent(turn: Turn) -> None:
     if not choices:
         turn.show(no_guardians_card(turn.t, case.id, case.code))
         return
-    agencies = ",".join(sorted({m.agency for m in await members_of(turn.session, case.id)}))
+    agencies = ",".join(sorted({m.agency for m in await members_of(turn.session, case.id)} - {"annan"}))
     values = {"signed_on": today(turn).isoformat(), "agencies": agencies}
+    if case.custodians is not None:
+        values["custodians"] = str(case.custodians)
     turn.show(
-        consent_form(turn.t, case.id, case.code, choices, values=values),
+        consent_form(
+            turn.t, case.id, case.code, choices, values=values, who_line=await who_consents(turn, case)
+        ),
         summary=turn.t("consent_form.title", code=case.code),
     )
 
@@ -107,18 +160,35 @@ async def save_consent(turn: Turn) -> None:
     tainted = personnummer_fields(turn)
     for name in tainted:
         field_errors[name] = personnummer_refusal(name)
+    guardian_kind = next((g.kind for g in guardians if g.id == guardian_id), GUARDIAN)
+    if (
+        "custodians" not in field_errors
+        and clean.get("custodians") is None
+        and case.custodians is None
+        and guardian_kind == GUARDIAN
+    ):
+        field_errors["custodians"] = Refusal("consent.custodians_unknown")
     if field_errors:
         turn.case_audit = "read"
         kept = {k: v for k, v in raw.items() if k not in tainted}
         choices = await _guardian_choices(turn, case)
         turn.replace(
             consent_form(
-                turn.t, case.id, case.code, choices, values=kept, errors=texts_of(turn, field_errors)
+                turn.t,
+                case.id,
+                case.code,
+                choices,
+                values=kept,
+                errors=texts_of(turn, field_errors),
+                who_line=await who_consents(turn, case),
             )
         )
         return
 
     guardian = next(g for g in guardians if g.id == guardian_id)
+    if clean.get("custodians") is not None and clean["custodians"] != case.custodians:
+        case.custodians = clean["custodians"]
+        turn.audit("case", "update", custodians=case.custodians)
     consent = await record_consent(
         turn.session,
         case,
@@ -128,12 +198,21 @@ async def save_consent(turn: Turn) -> None:
         filed_at=clean["filed_at"],
         valid_until=clean["valid_until"],
         recorded_by=turn.user_id,
+        parties=clean["parties"],
     )
     turn.audit(
-        "consent", "create", consent_id=consent.id, agencies=sorted(a.value for a in clean["agencies"])
+        "consent",
+        "create",
+        consent_id=consent.id,
+        agencies=sorted(a.value for a in clean["agencies"]),
+        parties=len(clean["parties"]),
+        signer=guardian.kind,
     )
-    number = list(labels).index(guardian.id) + 1
-    turn.say("consent.recorded", guardian=number, code=case.code)
+    if guardian.kind == GUARDIAN:
+        number = [g.id for g in guardians if g.kind == GUARDIAN].index(guardian.id) + 1
+        turn.say("consent.recorded", guardian=number, code=case.code)
+    else:
+        turn.say("consent.recorded_youth", code=case.code)
 
     decision = await consent_decision(turn.session, case.id, [], today(turn))
     if decision.allowed and case.status == CaseStatus.PAUSED.value:
@@ -141,7 +220,7 @@ async def save_consent(turn: Turn) -> None:
         turn.audit("case", "update", status="open", reason="consent_renewed")
         turn.say("consent.reopened")
     elif not decision.allowed:
-        turn.say("consent.still_missing")
+        turn.say("consent.still_missing", who=await who_consents(turn, case))
     turn.say("help.orosanmalan")
     await show_case(turn, case, replace=True)
 
@@ -229,3 +308,22 @@ async def withdraw(turn: Turn) -> None:
     members = await members_of(turn.session, case.id)
     notify_team(turn, case, (m.aad_object_id for m in members), "notice.consent_withdrawn")
     await show_case(turn, case, replace=True)
+
+
+async def consent_line(turn: Turn, case: SspfCase, covered: frozenset) -> str:
+    """The case card's consent line: complete (whose, what it covers, until when) or what is missing."""
+    status = await consent_status(turn.session, case, today(turn))
+    if case.status == CaseStatus.PAUSED.value or status.decision.must_pause:
+        return turn.t("case_card.consent_withdrawn")
+    who = await who_consents(turn, case)
+    if status.decision.allowed and covered:
+        names = [turn.t(f"agency.{a.value}") for a in Agency if a in covered]
+        names += [
+            turn.t("consent.party", name=p.name, role=p.role, kind=turn.t(f"party_kind.{p.kind}"))
+            for p in getattr(covered, "others", ())
+        ]
+        line = turn.t("case_card.consent_ok", who=who, agencies=", ".join(names))
+        if status.ends_on is not None:
+            line += " " + turn.t("case_card.consent_until", ends_on=status.ends_on.isoformat())
+        return line
+    return turn.t("case_card.consent_missing", who=who)

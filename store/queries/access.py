@@ -28,7 +28,7 @@ from store.models import (
     MeetingParticipant,
     SspfCase,
 )
-from store.queries.consent import to_record  # the one mapping of a stored consent
+from store.queries.consent import rules, signers_of, to_record  # the one mapping of stored consent
 
 _COORDINATORS = Coordinator.__table__.c
 # Asked on every turn, so built once, on the table (no ORM compile step) and without an expanding IN
@@ -71,33 +71,37 @@ async def case_facts_many(
     """The facts for each case (three queries, whatever the number of cases)."""
     ids = [c.id for c in cases]
     agency: dict[str, Agency | None] = {}
+    names: dict[str, str] = {}
     on_team: set[str] = set()
     records: dict[str, list] = {cid: [] for cid in ids}
-    guardians: dict[str, list[str]] = {cid: [] for cid in ids}
+    contacts: dict[str, list[tuple[str, str]]] = {cid: [] for cid in ids}
     if ids and not coordinator:
         rows = await session.execute(
-            select(CaseMember.case_id, CaseMember.agency).where(
+            select(CaseMember.case_id, CaseMember.agency, CaseMember.display_name).where(
                 CaseMember.case_id.in_(ids), CaseMember.aad_object_id == user_id
             )
         )
-        for case_id, value in rows:
+        for case_id, value, name in rows:
             on_team.add(case_id)
             agency[case_id] = parse_choice(Agency, value)
+            names[case_id] = name
     if ids and not coordinator:  # what the consent covers counts for a responsible person off the team too
         for consent in await session.scalars(
             select(Consent).where(Consent.case_id.in_(ids)).order_by(Consent.recorded_at, Consent.id)
         ):
             records[consent.case_id].append(to_record(consent))
-        for case_id, guardian_id in await session.execute(
-            select(CaseContact.case_id, CaseContact.id)
-            .where(CaseContact.case_id.in_(ids), CaseContact.kind == "guardian")
+        for case_id, contact_id, kind in await session.execute(
+            select(CaseContact.case_id, CaseContact.id, CaseContact.kind)
+            .where(CaseContact.case_id.in_(ids))
             .order_by(CaseContact.added_at, CaseContact.id)
         ):
-            guardians[case_id].append(guardian_id)
+            contacts[case_id].append((contact_id, kind))
     facts = {}
     for case in cases:
         covered = (
-            covered_agencies(records[case.id], guardians[case.id], on) if not coordinator else frozenset()
+            covered_agencies(records[case.id], signers_of(case, contacts[case.id]), on, rules())
+            if not coordinator
+            else frozenset()
         )
         facts[case.id] = CaseFacts(
             code=case.code,
@@ -106,6 +110,7 @@ async def case_facts_many(
             on_team=coordinator is False and case.id in on_team,
             team_agency=agency.get(case.id),
             covered=covered,
+            team_name=names.get(case.id),
         )
     return facts
 

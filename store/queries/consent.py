@@ -136,29 +136,42 @@ async def consent_decisions(
         select(Consent).where(Consent.case_id.in_(ids)).order_by(Consent.recorded_at, Consent.id)
     )
     guardians = await session.execute(
-        select(CaseContact.case_id, CaseContact.id)
-        .where(CaseContact.case_id.in_(ids), CaseContact.kind == GUARDIAN)
+        select(CaseContact.case_id, CaseContact.id, CaseContact.kind)
+        .where(CaseContact.case_id.in_(ids))
         .order_by(CaseContact.added_at, CaseContact.id)
     )
-    return _decide(ids, consents, guardians, _agencies(agencies), on)
+    cases = await session.scalars(select(SspfCase).where(SspfCase.id.in_(ids)))
+    return _decide(ids, consents, guardians, _agencies(agencies), on, cases)
 
 
 def _decide(
     ids: Iterable[str],
     consents: Iterable[Consent],
-    guardians: Iterable[tuple[str, str]],
+    contacts: Iterable[tuple[str, str, str]],
     agencies: list[Agency],
     on: date,
+    cases: Iterable[SspfCase],
 ) -> dict[str, ConsentDecision]:
+    """Per case: its consents, its contacts (id, kind) and its custodians/birth year (``signers_of``)."""
     records: dict[str, list[ConsentRecord]] = {cid: [] for cid in ids}
-    who: dict[str, list[str]] = {cid: [] for cid in records}
+    who: dict[str, list[tuple[str, str]]] = {cid: [] for cid in records}
     for consent in consents:
         if consent.case_id in records:
             records[consent.case_id].append(to_record(consent))
-    for case_id, guardian_id in guardians:
+    for case_id, contact_id, kind in contacts:
         if case_id in who:
-            who[case_id].append(guardian_id)
-    return {cid: check_consent(records[cid], who[cid], agencies, on) for cid in records}
+            who[case_id].append((contact_id, kind))
+    by_id = {c.id: c for c in cases}
+    return {
+        cid: check_consent(
+            records[cid],
+            signers_of(by_id[cid], who[cid]) if cid in by_id else Signers((), None, 0),
+            agencies,
+            on,
+            _rules,
+        )
+        for cid in records
+    }
 
 
 async def consented_open_cases(session: AsyncSession, tenant_id: str, on: date) -> list[tuple[str, str]]:
@@ -181,11 +194,12 @@ async def consented_open_cases(session: AsyncSession, tenant_id: str, on: date) 
         select(Consent).where(Consent.case_id.in_(in_tenant)).order_by(Consent.recorded_at, Consent.id)
     )
     guardians = await session.execute(
-        select(CaseContact.case_id, CaseContact.id)
-        .where(CaseContact.case_id.in_(in_tenant), CaseContact.kind == GUARDIAN)
+        select(CaseContact.case_id, CaseContact.id, CaseContact.kind)
+        .where(CaseContact.case_id.in_(in_tenant))
         .order_by(CaseContact.added_at, CaseContact.id)
     )
-    decisions = _decide([cid for cid, _ in candidates], consents, guardians, [], on)
+    cases = await session.scalars(select(SspfCase).where(SspfCase.id.in_([cid for cid, _ in candidates])))
+    decisions = _decide([cid for cid, _ in candidates], consents, guardians, [], on, cases)
     return [(cid, code) for cid, code in candidates if decisions[cid].allowed]
 
 
@@ -274,9 +288,7 @@ async def meeting_team(session: AsyncSession, case_id: str, on: date) -> Meeting
     members = await members_of(session, case_id)
     allowed = [m for m in members if covers(covered, parse_choice(Agency, m.agency), m.display_name)]
     excluded = [m for m in members if m not in allowed]
-    decision = check_consent(
-        records, signers, _agencies({m.agency for m in allowed} or {m.agency for m in members}), on, _rules
-    )
+    decision = check_consent(records, signers, _agencies({m.agency for m in members}), on, _rules)
     return MeetingTeam(allowed, excluded, decision)
 
 

@@ -4,6 +4,7 @@ from datetime import date
 import pytest
 
 from domain.agencies import CaseStatus, ConcernCategory, SignalSource, Track
+from domain.consent_rules import ConsentRules
 from domain.case_rules import CloseReason, change_case_status, validate_new_case
 from domain.refusal import Refusal
 
@@ -68,12 +69,20 @@ def test_initials_must_be_one_to_three_letters(initials: str, today: date) -> No
     assert errors["initials"].key in {"case.initials_invalid", "case.initials_required"}
 
 
-def test_birth_year_outside_6_to_21_is_refused_with_the_range(today: date, render: Render) -> None:
+def test_birth_year_outside_the_target_ages_is_refused_with_the_range(today: date, render: Render) -> None:
+    # default target ages 12-18 (source page 003): someone who may still be 18, or turns 12 this year
     _, errors = validate_new_case(form(birth_year="1990"), today)
-    assert render(errors["birth_year"]) == "Födelseåret ska ligga mellan 2005 och 2020."
-    assert validate_new_case(form(birth_year="2005"), today)[1] == {}
-    assert validate_new_case(form(birth_year="2020"), today)[1] == {}
-    assert "birth_year" in validate_new_case(form(birth_year="2021"), today)[1]
+    assert render(errors["birth_year"]) == "Födelseåret ska ligga mellan 2007 och 2014."
+    assert validate_new_case(form(birth_year="2007"), today)[1] == {}
+    assert validate_new_case(form(birth_year="2014"), today)[1] == {}
+    assert "birth_year" in validate_new_case(form(birth_year="2015"), today)[1]
+    assert "birth_year" in validate_new_case(form(birth_year="2006"), today)[1]
+
+
+def test_target_ages_are_the_municipalitys(today: date) -> None:
+    wide = ConsentRules(target_age_min=6, target_age_max=21)
+    assert validate_new_case(form(birth_year="2020"), today, wide)[1] == {}
+    assert validate_new_case(form(birth_year="2004"), today, wide)[1] == {}
     assert validate_new_case(form(birth_year="12"), today)[1]["birth_year"].key == "case.birth_year_invalid"
 
 

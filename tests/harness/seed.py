@@ -48,9 +48,11 @@ async def seed_case(
     youth_name: str | None = None,
     track: str = "individuell",
     status: str = "open",
+    custodians: int | None = None,
 ) -> SspfCase:
     """A case with its team ``members`` as (aad id, name, agency), ``guardians`` by name, and, when
-    ``consent_agencies`` is given, one written consent per guardian covering those agencies."""
+    ``consent_agencies`` is given, one written consent per guardian covering those agencies.
+    ``custodians`` (how many the child has) defaults to the number of guardians given."""
     case = SspfCase(
         id=new_id(),
         tenant_id=tenant,
@@ -62,6 +64,7 @@ async def seed_case(
         concerns=["skolk"],
         track=track,
         status=status,
+        custodians=custodians if custodians is not None else (len(guardians) or None),
         created_by=SEEDER,
     )
     session.add(case)

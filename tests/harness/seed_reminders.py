@@ -53,6 +53,7 @@ async def seed_consent(session: AsyncSession, case: SspfCase, signed_on: date) -
     """One guardian and their written consent (the generic seed makes them only with a new case)."""
     guardian = CaseContact(case_id=case.id, kind="guardian", name="Vårdnadshavare Ett", added_by=seed.SEEDER)
     session.add(guardian)
+    case.custodians = case.custodians or 1
     await session.flush()
     consent = Consent(
         case_id=case.id,
