@@ -1,6 +1,6 @@
 """Cost per turn as the municipality grows: SQL statements, card bytes and turn time per verb.
 
-    python -m bench.scale                                  # 10, 100, 1000 items per axis; SQLite and PostgreSQL
+    python -m bench.scale                 # 10, 100, 1000 items per axis; SQLite and PostgreSQL
     python -m bench.scale --sizes 10,100,1000,10000 --db sqlite --repeat 3
     python -m bench.scale --only my_actions,booking_form
 
@@ -227,7 +227,10 @@ async def seed_cases(
             for chunk in range(0, len(rows), 2000):
                 if rows[chunk : chunk + 2000]:
                     await s.execute(insert(model), rows[chunk : chunk + 2000])
-    return [{**c, "action_id": a["id"] if action_for else None} for c, a in zip(cases, actions or cases)]
+    return [
+        {**c, "action_id": a["id"] if action_for else None}
+        for c, a in zip(cases, actions or cases, strict=True)
+    ]
 
 
 async def seed_reference(bot: Any, user: Any) -> None:
@@ -573,7 +576,7 @@ SCENARIOS: list[Scenario] = [
         seed_individniva,
         turn_next,
         back_to_before,
-    ),  # fmt: skip
+    ),
     Scenario("case_note", "saving a case note", "open cases (1 in 10 consented)", seed_note, turn_note),
     Scenario(
         "end_meeting", "avsluta mötet", "open cases (1 in 10 consented)", seed_end, turn_end, reopen_run
@@ -590,7 +593,7 @@ SCENARIOS: list[Scenario] = [
         seed_new_actions,
         turn_next,
         back_to_before,
-    ),  # fmt: skip
+    ),
     Scenario(
         "digest", "Monday digest", "cases with open actions", seed_digest, turn_reminder_run, reset_reminders
     ),
@@ -736,7 +739,8 @@ async def main_async(args: argparse.Namespace) -> int:
                     m = await run_one(dbs, kind, scenario, n, args.repeat)
                     results[(kind, name, n)] = m
                     print(
-                        f"{kind:8} {name:14} n={n:<6} statements={m.statements:<6} card={_fmt_bytes(m.card_bytes):>8} "
+                        f"{kind:8} {name:14} n={n:<6} statements={m.statements:<6} "
+                        f"card={_fmt_bytes(m.card_bytes):>8} "
                         f"cards={m.cards:<3} median={m.ms:8.1f} ms  ({time.perf_counter() - t0:.1f} s)",
                         file=sys.stderr,
                         flush=True,
@@ -755,7 +759,8 @@ async def main_async(args: argparse.Namespace) -> int:
             s = BY_NAME[name]
             row = [results[(kind, name, n)] for n in sizes]
             print(
-                f"| {s.label} | {s.axis} | {' / '.join(str(m.statements) if m.statements >= 0 else '—' for m in row)} | "
+                f"| {s.label} | {s.axis} | "
+                f"{' / '.join(str(m.statements) if m.statements >= 0 else '—' for m in row)} | "
                 f"{' / '.join(_fmt_bytes(m.card_bytes) for m in row)} | "
                 f"{' / '.join(f'{m.ms:.0f}' for m in row)} |"
             )
