@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 STOCKHOLM = "Europe/Stockholm"
 QUARTER = timedelta(minutes=15)
+MAX_CANDIDATES = 2000  # two weeks of quarter hours is under 500 a participant-free day set
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,8 @@ def find_free_slots(
     day_end: time = time(17, 0),
     count: int = 3,
     step: timedelta = QUARTER,
+    spread: bool = False,
+    preferred: tuple[time, time] | None = None,
 ) -> list[Slot]:
     """Return the first ``count`` slots of ``duration`` where nobody in ``busy`` is busy.
 
@@ -99,7 +102,27 @@ def find_free_slots(
     inside [``window_start``, ``window_end``], starts at or after ``now``, and — when a participant's
     ``working_hours`` are known — inside those too. Any busy status counts (tentative included): offering a
     time where someone is tentatively booked just produces a decline later.
+
+    With ``spread`` the ``count`` slots are picked from the whole window instead of the first ones: one a
+    day, on different days and times of day, those inside ``preferred`` (a local wall-clock window that
+    suits a family, e.g. 14:00–17:00 after school) first — see ``spread_slots``.
     """
+    if spread:
+        everything = find_free_slots(
+            busy,
+            window_start=window_start,
+            window_end=window_end,
+            duration=duration,
+            now=now,
+            working_hours=working_hours,
+            non_working_dates=non_working_dates,
+            tz=tz,
+            day_start=day_start,
+            day_end=day_end,
+            count=MAX_CANDIDATES,
+            step=step,
+        )
+        return spread_slots(everything, count=count, preferred=preferred, tz=tz)
     for name, value in (("window_start", window_start), ("window_end", window_end), ("now", now)):
         _require_aware(name, value)
     if duration <= timedelta(0):
@@ -132,3 +155,46 @@ def find_free_slots(
                         return found
             cursor = cursor + step
     return found
+
+
+def spread_slots(
+    candidates: Sequence[Slot],
+    *,
+    count: int = 3,
+    preferred: tuple[time, time] | None = None,
+    tz: str = STOCKHOLM,
+) -> list[Slot]:
+    """``count`` of ``candidates`` (in time order) spread out: never two on the same day while another day
+    has room, no two starting at the same local hour while another hour is free, and those that lie wholly
+    inside ``preferred`` (local wall clock) before the rest. Returned in time order."""
+    zone = ZoneInfo(tz)
+
+    def local(slot: Slot) -> tuple[date, time, time]:
+        s, e = slot.start_utc.astimezone(zone), slot.end_utc.astimezone(zone)
+        return s.date(), s.time(), e.time()
+
+    def suits(slot: Slot) -> bool:
+        if preferred is None:
+            return True
+        _, s, e = local(slot)
+        return preferred[0] <= s and e <= preferred[1]
+
+    picked: list[Slot] = []
+    days: set[date] = set()
+    hours: set[int] = set()
+    passes = [
+        lambda c: suits(c) and local(c)[0] not in days and local(c)[1].hour not in hours,
+        lambda c: suits(c) and local(c)[0] not in days,
+        lambda c: local(c)[0] not in days and local(c)[1].hour not in hours,
+        lambda c: local(c)[0] not in days,
+        lambda c: True,
+    ]
+    for accept in passes:
+        for c in candidates:
+            if len(picked) >= count:
+                break
+            if c not in picked and accept(c):
+                picked.append(c)
+                days.add(local(c)[0])
+                hours.add(local(c)[1].hour)
+    return sorted(picked, key=lambda slot: slot.start_utc)[:count]

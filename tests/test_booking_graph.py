@@ -121,7 +121,7 @@ async def test_individual_meeting_end_to_end(gbot, graph_server):
     text = card_text(card)
     assert "Bokat" in text and "SSPF-2026-001" in text
     assert "Rita Rektor" in text and "Fia Fritidsledare" in text and "Kurt Kurator" in text
-    assert "Vårdnadshavare 1" in text and "Ungdomen" in text
+    assert "Vårdnadshavare 1" in text and "Den unge" in text
     for secret in (*GUARDIAN_NAMES, CHILD_NAME, "greta@example.org", "ung@example.org"):
         assert secret not in text
     join = find_action(card, "Anslut till mötet")
@@ -240,12 +240,14 @@ async def test_suggested_times_avoid_busy_people_and_book_in_one_press(gbot, gra
     text = card_text(card)
     assert "Lediga tider för alla" in text
     slot_titles = [line for line in text.splitlines() if line.startswith("Boka ") and "–" in line]
-    # Rita is busy until 10:30 and Kim 11:00–12:00: the first hour everyone is free starts at 12:00
+    # Rita is busy until 10:30 and Kim 11:00–12:00; a spread (issue 17 item 8): three different days,
+    # in the afternoon a family can come (SSPF_FAMILY_HOURS, default 14:00–17:00), not 12:00/12:15/12:30
     assert [title.rsplit(", ", 1)[1] for title in slot_titles] == [
-        "12:00–13:00",
-        "12:15–13:15",
-        "12:30–13:30",
+        "14:00–15:00",
+        "15:00–16:00",
+        "16:00–17:00",
     ]
+    assert len({title.rsplit(", ", 1)[0] for title in slot_titles}) == 3
     [schedule] = graph_server.requests_to("POST", "getSchedule")
     asked = {s.lower() for s in schedule.body.get("schedules") or schedule.body.get("Schedules")}
     assert {"rita.rektor@kommun.example", "sam.soc@kommun.example", "kim.koordinator@kommun.example"} <= asked
@@ -253,9 +255,9 @@ async def test_suggested_times_avoid_busy_people_and_book_in_one_press(gbot, gra
     booked = await gbot.press(
         COORDINATOR, acts.personal(COORDINATOR), find_action(card, slot_titles[0]), input_values(card)
     )
-    assert "12:00–13:00" in card_text(booked.card)
+    assert "14:00–15:00" in card_text(booked.card)
     [row] = await rows(gbot)
-    assert row.start_at == local(day, "12:00").astimezone(UTC)
+    assert row.start_at == local(day, "14:00").astimezone(UTC)
     assert_cards_valid([card, booked.card])
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -540,6 +541,19 @@ async def suggest_times(turn: Turn) -> None:
     turn.later(lambda: _suggest_after_commit(turn, view, emails, lookup, first, length))
 
 
+def family_hours() -> tuple[time, time] | None:
+    """When a family can come (SSPF_FAMILY_HOURS, default 14:00-17:00: after school); "off" for none."""
+    raw = os.environ.get("SSPF_FAMILY_HOURS", "14:00-17:00").strip()
+    if raw.lower() in ("", "off", "none"):
+        return None
+    try:
+        first, _, last = raw.partition("-")
+        return time.fromisoformat(first.strip()), time.fromisoformat(last.strip())
+    except ValueError:
+        log.warning("SSPF_FAMILY_HOURS=%r is not HH:MM-HH:MM; using 14:00-17:00", raw)
+        return time(14, 0), time(17, 0)
+
+
 async def _suggest_after_commit(
     turn: Turn, view: FormView, emails: list[str], lookup: list[str], first: Any, length: timedelta
 ) -> None:
@@ -575,6 +589,8 @@ async def _suggest_after_commit(
         working_hours={u: info.working_hours for u, info in schedule.items()},
         non_working_dates={d for d in days if not is_working_day(d)},
         count=3,
+        spread=True,  # different days and times of day, not 08:00, 08:15, 08:30 the same morning
+        preferred=family_hours(),
     )
     missing = [u for u, info in schedule.items() if info.error]
     view.slots = [(s.start_utc, s.end_utc) for s in slots]
