@@ -346,12 +346,30 @@ def close_form(
 # --- audit trail ----------------------------------------------------------------------------------------
 
 
-def audit_card(t: Translator, code: str, lines: list[str]) -> Element:
-    body: list[Element] = heading(
-        t("audit_card.title", code=code), subtle=t("audit_card.subtitle", count=len(lines))
-    )
-    if not lines:
+@dataclass
+class AuditPage:
+    """One page of a case's audit trail: rows ``first``–``last`` of ``total``, newest first."""
+
+    case_id: str
+    code: str
+    lines: list[str]
+    first: int
+    last: int
+    total: int
+    page: int = 0
+    older: bool = False
+
+
+def audit_card(t: Translator, view: AuditPage) -> Element:
+    subtitle = t("audit_card.subtitle", first=view.first, last=view.last, total=view.total)
+    body: list[Element] = heading(t("audit_card.title", code=view.code), subtle=subtitle)
+    if not view.lines:
         body.append(text(t("audit_card.empty")))
-    for line in lines:
+    for line in view.lines:
         body.append(text(line, spacing="Small", size="Small"))
-    return card(body)
+    actions: list[Element] = []
+    if view.page > 0:
+        actions.append(submit(t("audit_card.newer"), "case.audit", case_id=view.case_id, page=view.page - 1))
+    if view.older:
+        actions.append(submit(t("audit_card.older"), "case.audit", case_id=view.case_id, page=view.page + 1))
+    return card(body, actions or None)

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.booking_service import cancel_pending_meetings
 from bot.cards.cases import (
+    AuditPage,
     CaseRow,
     CaseView,
     audit_card,
@@ -24,6 +25,7 @@ from bot.cards.cases import (
     close_form,
     new_case_form,
 )
+from bot.i18n import Translator
 from bot.refusals import refusal_text
 from bot.registry import registry
 from bot.turn import Turn
@@ -36,7 +38,7 @@ from domain.personnummer import contains_personnummer
 from domain.refusal import Refusal
 from store.models import AuditEvent, SspfCase
 from store.queries.access import case_facts_many
-from store.queries.audit import case_trail, display_names
+from store.queries.audit import case_trail, case_trail_size, display_names
 from store.queries.cases import (
     Stopped,
     cases_visible_to,
@@ -411,19 +413,64 @@ def one_line_per_turn(events: list[AuditEvent]) -> list[AuditEvent]:
     help_key="help.cmd.case_audit",
 )
 async def who_has_read(turn: Turn) -> None:
+    """The case's audit trail, a page at a time (Äldre/Nyare), every event with a human label."""
     case = turn.case
     assert case is not None
-    events = one_line_per_turn(await case_trail(turn.session, turn.tenant_id, case.id, limit=AUDIT_LIMIT))
-    names = await display_names(turn.session, turn.tenant_id, {e.actor_aad_id for e in events})
-    lines = []
-    for event in events:
-        who = names.get(event.actor_aad_id) or turn.t("audit.unknown_person", aad=event.actor_aad_id[:8])
-        specific = f"audit.{event.entity}.{event.action}"
-        if event.entity == "case" and event.action == "create":
-            what = turn.t("audit.create")
-        elif turn.t.has(specific):
-            what = turn.t(specific)
-        else:
-            what = turn.t(f"audit.{event.action}") if turn.t.has(f"audit.{event.action}") else event.action
-        lines.append(turn.t("audit_card.row", when=local_time(turn, event.at), who=who, what=what))
-    turn.show(audit_card(turn.t, case.code, lines))
+    page = turn.data.get("page")
+    page = page if isinstance(page, int) and 0 <= page < 10_000 else 0
+    total = await case_trail_size(turn.session, turn.tenant_id, case.id)
+    page = min(page, max(total - 1, 0) // AUDIT_LIMIT)
+    rows = await case_trail(
+        turn.session, turn.tenant_id, case.id, limit=AUDIT_LIMIT, offset=page * AUDIT_LIMIT
+    )
+    events = one_line_per_turn(rows)
+    people = {e.actor_aad_id for e in events} | {
+        str(e.detail["to"])
+        for e in events
+        if e.entity == "reminder" and isinstance(e.detail, dict) and e.detail.get("to")
+    }
+    names = await display_names(turn.session, turn.tenant_id, people)
+    lines = [
+        turn.t(
+            "audit_card.row",
+            when=local_time(turn, e.at),
+            who=_actor(turn, e, names),
+            what=audit_label(turn.t, e, names),
+        )
+        for e in events
+    ]
+    first = page * AUDIT_LIMIT + 1 if rows else 0
+    view = AuditPage(
+        case_id=case.id,
+        code=case.code,
+        lines=lines,
+        first=first,
+        last=page * AUDIT_LIMIT + len(rows),
+        total=total,
+        page=page,
+        older=(page + 1) * AUDIT_LIMIT < total,
+    )
+    if "page" in turn.data:
+        turn.replace(audit_card(turn.t, view))
+    else:
+        turn.show(audit_card(turn.t, view))
+
+
+def _actor(turn: Turn, event: AuditEvent, names: dict[str, str]) -> str:
+    """Who did it: a person's name, the reminder service, the system; never "okänd användare (system:r)"."""
+    actor = event.actor_aad_id
+    if actor.startswith("system:"):
+        return turn.t("audit.actor.reminders" if actor == "system:reminders" else "audit.actor.system")
+    return names.get(actor) or turn.t("audit.unknown_person", aad=actor[:8])
+
+
+def audit_label(t: Translator, event: AuditEvent, names: dict[str, str]) -> str:
+    """What happened, in words: the (entity, action) label; else the action's plain verb; never a raw word."""
+    if event.entity == "reminder" and event.action == "read":
+        to = str((event.detail or {}).get("to") or "")
+        return t("audit.reminder.read", to=names[to]) if to in names else t("audit.reminder.read_unknown")
+    specific = f"audit.{event.entity}.{event.action}"
+    if t.has(specific):
+        return t(specific)
+    generic = f"audit.{event.action}"
+    return t(generic) if t.has(generic) else t("audit.update")

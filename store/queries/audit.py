@@ -7,23 +7,34 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import AuditEvent, CaseMember, ConversationRef, Coordinator, SspfCase
 
 
 async def case_trail(
-    session: AsyncSession, tenant_id: str, case_id: str, *, limit: int = 50
+    session: AsyncSession, tenant_id: str, case_id: str, *, limit: int = 50, offset: int = 0
 ) -> list[AuditEvent]:
-    """The newest events about one case of this tenant, newest first."""
+    """One page of the events about one case of this tenant, newest first (``offset`` skips newer ones)."""
     rows = await session.scalars(
         select(AuditEvent)
         .where(AuditEvent.tenant_id == tenant_id, AuditEvent.case_id == case_id)
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .limit(limit)
+        .offset(offset)
     )
     return list(rows)
+
+
+async def case_trail_size(session: AsyncSession, tenant_id: str, case_id: str) -> int:
+    """How many events there are about one case (the audit card's "av 87")."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.tenant_id == tenant_id, AuditEvent.case_id == case_id)
+    )
+    return int(count or 0)
 
 
 async def display_names(session: AsyncSession, tenant_id: str, aad_ids: Iterable[str]) -> dict[str, str]:
