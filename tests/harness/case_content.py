@@ -97,7 +97,12 @@ def leaks(body: dict[str, Any], content: frozenset[str] | set[str]) -> list[str]
     every = list(_strings(body, False))
     found = []
     for value in sorted(content):
-        haystack = visible if len(value) < SHORT else every
-        if any(value in s for s in haystack):
+        if len(value) < SHORT:
+            # a short marker (a birth year, initials) counts as a word of its own: "2012" inside a random
+            # hex id in a choice's value is chance, not the child's birth year
+            token = re.compile(rf"(?<![0-9A-Za-z]){re.escape(value)}(?![0-9A-Za-z])")
+            if any(token.search(s) for s in visible):
+                found.append(value)
+        elif any(value in s for s in every):
             found.append(value)
     return found
