@@ -22,11 +22,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.i18n import Translator
 from bot.registry import registry
+from domain.personnummer import contains_personnummer
 from store.models import Base
 from tests.conftest import COORDINATOR, PRINCIPAL
 from tests.harness import activities as acts
 from tests.harness.bot_runner import Reply, RunningBot, all_actions, input_values, nodes
+from tests.harness.personnummer_corpus import FALSE_POSITIVES, PERSONNUMMER_FORMS
 from tests.harness.world import CODE, CONVERSATIONS, MEETING_CHAT, build_world
 
 # One child's number (made up, date-shaped: 2008-11-24) in the spellings people type or paste.
@@ -53,6 +56,7 @@ _DIGITS = "0811243986"
 LEAK = re.compile(r"\D{0,3}".join(_DIGITS))
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 MAX_PRESSES = 700
+SV = Translator("sv")
 
 
 def _strings(value: Any) -> list[str]:
@@ -66,10 +70,10 @@ def _strings(value: Any) -> list[str]:
 
 
 def leaked(value: Any) -> str | None:
-    """The text that holds the number, in any spelling, or None."""
+    """The text that holds our number in any spelling, or anything personnummer-shaped, or None."""
     for text in _strings(value):
         plain = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
-        if LEAK.search(plain):
+        if LEAK.search(plain) or contains_personnummer(text):
             return text
     return None
 
@@ -85,8 +89,10 @@ class Walk:
         self.leaks: list[str] = []
 
     def pnr(self) -> str:
+        """Our one child's number in its spellings, then, in turn, every form of the shared corpus."""
         self.spelling += 1
-        return SPELLINGS[self.spelling % len(SPELLINGS)]
+        pool = SPELLINGS if self.spelling % 2 else PERSONNUMMER_FORMS
+        return pool[(self.spelling // 2) % len(pool)]
 
     def check(self, what: str, reply: Reply) -> None:
         for sent in reply.sent:
@@ -242,3 +248,29 @@ async def test_no_personnummer_is_echoed_stored_sent_or_logged(world: RunningBot
     assert set(registry.routes) <= walk.verbs_tried
     reached = {"case.create", "team.add_member", "consent.record", "meeting.confirm", "agenda.entry"}
     assert reached <= walk.verbs_tried, reached - walk.verbs_tried
+
+
+async def test_what_case_work_writes_gets_through_the_door(world: RunningBot):
+    """The false-positive corpus (phone numbers, dates, times, amounts, case codes, ids): typed into a
+    card's free text, a chat command or a message, none of it is refused as a personnummer."""
+    bot = world
+    door = {
+        SV("privacy.personnummer_door"),
+        SV("privacy.personnummer_door_chat"),
+        SV("privacy.personnummer_refused"),
+    }
+    refused = []
+    for value in [v for v in FALSE_POSITIVES if v.strip()]:
+        for reply in (
+            await bot.say(COORDINATOR, acts.personal(COORDINATOR), f"Ring {value}"),
+            await bot.press(
+                COORDINATOR,
+                acts.personal(COORDINATOR),
+                {"type": "Action.Submit", "data": {"verb": "help", "nonce": uuid.uuid4().hex}},
+                {"kommentar": value},
+            ),
+        ):
+            said = " ".join([*reply.texts, *(json.dumps(c, ensure_ascii=False) for c in reply.cards)])
+            if any(text in said for text in door):
+                refused.append(value)
+    assert refused == [], refused
