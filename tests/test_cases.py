@@ -43,7 +43,7 @@ async def test_coordinator_registers_a_case_and_sees_its_card(bot):
     form = await bot.say(COORDINATOR, ME, "Nytt ärende")
     labels = card_text(form.card)
     for field_label in (
-        "Ungdomens initialer",
+        "Den unges initialer",
         "Födelseår",
         "Skola eller område",
         "Vem lyfte oron?",
@@ -58,7 +58,7 @@ async def test_coordinator_registers_a_case_and_sees_its_card(bot):
     shown = card_text(reply.card)
     assert f"Ärende SSPF-{year}-001" in shown
     assert "Öppet" in shown and "ZQ, född 2013" in shown and "Ekbackeskolan" in shown
-    assert "Skolk, Droger" in shown
+    assert "Hög skolfrånvaro, Droger" in shown
     assert "Inte komplett – Ange hur många vårdnadshavare" in shown  # no consent yet
     for title in ("Lägg till i teamet", "Registrera samtycke", "Avsluta"):
         find_action(reply.card, title)
@@ -81,7 +81,7 @@ async def test_validation_explains_in_swedish_and_keeps_the_other_entries(bot):
     entries = case_inputs(initials="", birth_year="20x3", concerns="")
     reply = await bot.press(COORDINATOR, ME, find_action(form.card, "Spara"), entries)
     shown = card_text(reply.card)
-    assert "Skriv ungdomens initialer." in shown
+    assert "Skriv den unges initialer." in shown
     assert "Födelseår ska skrivas med fyra siffror, till exempel 2012." in shown
     assert "Välj minst ett orosområde." in shown
     kept = input_values(reply.card)

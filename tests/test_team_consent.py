@@ -70,7 +70,7 @@ async def test_coordinator_adds_a_team_and_records_consent_then_the_gate_opens(b
     assert not (await decide(bot, case_id, {"skola"})).allowed  # one guardian is not enough
 
     second = await record_consent(bot, code, "Vårdnadshavare 2", "skola,socialtjanst,polis")
-    assert "SSPF ersätter aldrig skyldigheten att göra en orosanmälan" in second.texts[-1]
+    assert "SSPF ersätter inte orosanmälan" in second.texts[-1]
     shown = card_text(second.card)
     assert "Komplett skriftligt samtycke. Samtycke från 2 av 2 vårdnadshavare (0 saknas)." in shown
     assert "Omfattar: Skola, Socialtjänst." in shown
@@ -82,7 +82,7 @@ async def test_coordinator_adds_a_team_and_records_consent_then_the_gate_opens(b
         GUARDIAN_2["email"],
     ):
         assert secret not in shown  # not even in the coordinator's own chat
-    assert "Vårdnadshavare 1, Vårdnadshavare 2, Ungdomen" in shown
+    assert "Vårdnadshavare 1, Vårdnadshavare 2, Den unge" in shown
 
     assert (await decide(bot, case_id, {"skola", "socialtjanst"})).allowed
     police = await decide(bot, case_id, {"skola", "polis"})  # only guardian 2 covered the police
@@ -232,7 +232,7 @@ async def test_withdrawal_pauses_cancels_and_tells_the_team_by_code_only(bot):
         gate = await individual_work_decision(session, case, {"skola"}, date.today() + timedelta(days=2))
     assert not gate.allowed and gate.must_pause
     assert refusal_texts(SV, gate.refusals)[0].startswith(
-        f"{code} är pausat eftersom samtycket har återkallats."
+        f"{code} är pausat eftersom samtycket har återkallats eller gått ut."
     )
     decision = await decide(bot, case_id, {"skola"})
     assert not decision.allowed and decision.must_pause

@@ -51,6 +51,7 @@ async def seed_case(
             concerns=["skolk"],
             track="individuell",
             status=status,
+            custodians=len(guardian_emails) or None,  # every guardian seeded is a custodian (issue 15)
             created_by="aad-coordinator",
         )
         session.add(case)
