@@ -107,6 +107,12 @@ class Settings:
     ics_dir: str = "var/ics"
     escalation_days: int = 3
     retention_days: int = 365
+    # Who consents (domain/consent_rules.py; defaults from the source pages): the target ages, the age from
+    # which the young person signs too, the age from which only their own consent counts.
+    target_age_min: int = 12
+    target_age_max: int = 18
+    youth_consent_age: int = 15
+    adult_age: int = 18
     reply_budget_s: float = 10.0  # then replies finish in the background (Teams re-sends after 15 s)
     reply_sweep_s: float = 5.0  # how often a replica sends replies owed by failed or crashed turns
     documents: str = ""  # teams (file consent upload) | disk; default: disk in local mode, else teams
@@ -174,6 +180,10 @@ class Settings:
             ics_dir=env.get("SSPF_ICS_DIR", "var/ics"),
             escalation_days=_int(env, "SSPF_ESCALATION_DAYS", 3),
             retention_days=_int(env, "SSPF_RETENTION_DAYS", 365),
+            target_age_min=_int(env, "SSPF_TARGET_AGE_MIN", 12, 0, 30),
+            target_age_max=_int(env, "SSPF_TARGET_AGE_MAX", 18, 0, 30),
+            youth_consent_age=_int(env, "SSPF_YOUTH_CONSENT_AGE", 15, 0, 30),
+            adult_age=_int(env, "SSPF_ADULT_AGE", 18, 0, 30),
             reply_budget_s=_float(env, "SSPF_REPLY_BUDGET_S", 10),
             reply_sweep_s=_float(env, "SSPF_REPLY_SWEEP_S", 5),
             documents=env.get("SSPF_DOCUMENTS", ""),

@@ -14,9 +14,11 @@ from bot.config import Settings
 from bot.connector import ConnectorClient, RetryPolicy
 from bot.dialog_host import DialogHost
 from bot.replies import ReplyDelivery
+from domain.consent_rules import ConsentRules
 from store.db import Database
 from store.migrate import migrate
 from store.models import Coordinator
+from store.queries.consent import set_rules
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,14 @@ class Services:
         return cls(settings, db, connector, adapter, TokenValidator(settings), tokens, DialogHost(db))
 
     async def start(self) -> None:
+        set_rules(
+            ConsentRules(
+                target_age_min=self.settings.target_age_min,
+                target_age_max=self.settings.target_age_max,
+                youth_from_age=self.settings.youth_consent_age,
+                adult_age=self.settings.adult_age,
+            )
+        )
         await migrate(self.db.engine)
         await self.seed_coordinators()
         if self.settings.local_mode:
