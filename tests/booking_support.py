@@ -51,10 +51,18 @@ def assert_cards_valid(cards: list[dict[str, Any]]) -> None:
     assert_valid_cards(cards)
 
 
-async def open_form(bot: RunningBot, user=COORDINATOR, text: str = "boka möte") -> dict[str, Any]:
+async def open_form(
+    bot: RunningBot, user=COORDINATOR, text: str = "boka möte", kind: str | None = None, **first: Any
+) -> dict[str, Any]:
+    """The booking form: ``boka möte SSPF-…`` opens the case's form at once; ``boka möte`` asks first for
+    the type (and case): with ``kind`` given, that first step is answered (``first``: case_id/case_code)."""
     reply = await bot.say(user, acts.personal(user), text)
     assert reply.status == 200
-    return reply.card
+    if kind is None:
+        return reply.card
+    chosen = await press(bot, reply.card, "Fortsätt", user=user, kind=kind, **first)
+    assert chosen.status == 200
+    return chosen.card
 
 
 def form_inputs(card: dict[str, Any], **overrides: Any) -> dict[str, Any]:

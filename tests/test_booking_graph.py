@@ -174,14 +174,13 @@ async def test_proactive_install_for_user_is_bound_to_graph(gbot, graph_server):
 
 
 async def test_arbetsgrupp_is_a_series_every_other_week(gbot, graph_server):
-    form = await open_form(gbot)
+    form = await open_form(gbot, kind="arbetsgrupp")
     day = meeting_day()
     until = (day + timedelta(days=120)).isoformat()
     reply = await press(
         gbot,
         form,
         "Boka",
-        kind="arbetsgrupp",
         date=day.isoformat(),
         start="13:00",
         end="14:30",
@@ -201,12 +200,11 @@ async def test_arbetsgrupp_is_a_series_every_other_week(gbot, graph_server):
 
 
 async def test_urval_repeats_every_eight_weeks(gbot, graph_server):
-    form = await open_form(gbot)
+    form = await open_form(gbot, kind="urval")
     await press(
         gbot,
         form,
         "Boka",
-        kind="urval",
         date=meeting_day().isoformat(),
         start="10:00",
         end="11:00",
@@ -251,7 +249,7 @@ async def test_suggested_times_avoid_busy_people_and_book_in_one_press(gbot, gra
     [schedule] = graph_server.requests_to("POST", "getSchedule")
     asked = {s.lower() for s in schedule.body.get("schedules") or schedule.body.get("Schedules")}
     assert {"rita.rektor@kommun.example", "sam.soc@kommun.example", "kim.koordinator@kommun.example"} <= asked
-    assert input_values(card)["team"] == "aad-principal,aad-social"  # entries kept
+    assert input_values(card)["team"] == "all"  # entries kept: the whole case team (issue 16)
     booked = await gbot.press(
         COORDINATOR, acts.personal(COORDINATOR), find_action(card, slot_titles[0]), input_values(card)
     )
@@ -336,12 +334,11 @@ async def test_missing_permission_is_named_for_the_administrator(gbot, graph_ser
 
 
 async def test_unknown_user_is_refused_with_entries_kept(gbot, graph_server):
-    form = await open_form(gbot)
+    form = await open_form(gbot, kind="styrgrupp")
     reply = await press(
         gbot,
         form,
         "Boka",
-        kind="styrgrupp",
         date=meeting_day().isoformat(),
         start="09:00",
         end="10:00",
@@ -639,7 +636,7 @@ async def test_cancel_after_a_timed_out_create_finds_the_event_without_creating(
 async def test_rescheduling_a_series_moves_its_weekday_and_start_date(gbot, graph_server):
     """An arbetsgrupp every other week moved to another weekday: the whole series moves — the colleagues'
     free/busy shows the new weekday, not the old one."""
-    form = await open_form(gbot)
+    form = await open_form(gbot, kind="arbetsgrupp")
     day, new_day = meeting_day(), meeting_day(6)
     until = (day + timedelta(days=120)).isoformat()
     booked = (
@@ -647,7 +644,6 @@ async def test_rescheduling_a_series_moves_its_weekday_and_start_date(gbot, grap
             gbot,
             form,
             "Boka",
-            kind="arbetsgrupp",
             date=day.isoformat(),
             start="13:00",
             end="14:30",

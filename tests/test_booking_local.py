@@ -24,7 +24,7 @@ from tests.booking_support import (
 )
 from tests.conftest import COORDINATOR, OUTSIDER, SOCIAL
 from tests.harness import activities as acts
-from tests.harness.bot_runner import card_text, find_action, input_values
+from tests.harness.bot_runner import card_text, find_action, input_values, nodes
 from tests.harness.cards import assert_valid_cards
 from tests.harness.seed_booking import CHILD_NAME, GUARDIAN_NAMES, seed_case
 
@@ -50,7 +50,9 @@ async def test_form_prefills_the_case_team_and_offers_guardians_by_role_only(bot
     text = card_text(form)
     assert "Boka SSPF-möte" in text
     assert "Rita Rektor (Skola)" in text and "Sam Socialsekreterare (Socialtjänst)" in text
-    assert input_values(form)["team"] == "aad-principal,aad-social"
+    # issue 16: the team comes as a whole (one switch, resolved on the server), not one entry per person
+    assert input_values(form)["team"] == "all"
+    assert "Hela teamet i ärendet (2 personer)" in text
     assert "Vårdnadshavare 1" in text and "Vårdnadshavare 2 – ingen e-postadress registrerad" in text
     for name in (*GUARDIAN_NAMES, CHILD_NAME):
         assert name not in text
@@ -76,7 +78,10 @@ async def test_local_booking_writes_ics_and_says_no_invitation_was_sent(bot):
     [row] = await meetings(bot)
     assert row.status == "booked" and row.backend == "local"
     ics = Path(bot.settings.ics_dir) / f"{row.graph_event_id}.ics"
-    assert str(ics.resolve()) in text
+    # issue 17 item 11: the coordinator is told the file was written for them, never where on the server
+    assert "En kalenderfil (.ics) med kallelsen har skrivits för SSPF-koordinatorn." in text
+    assert str(bot.settings.ics_dir) not in text and ".ics" not in text.replace("(.ics)", "")
+    assert row.graph_event_id not in text
     content = unfolded(ics)
     # issue 12 §4: a neutral subject, private, no case code anywhere in the calendar file
     assert "SUMMARY:SSPF-möte\r\n" in content
@@ -107,11 +112,11 @@ async def test_validation_errors_keep_the_entries(bot):
     assert '"inte-en-adress" är ingen giltig e-postadress' in text
     kept = input_values(card)
     assert kept["guest_emails"] == "inte-en-adress, ok@example.org"
-    assert kept["date"] == "2020-01-07" and kept["team"] == "aad-principal,aad-social"
+    assert kept["date"] == "2020-01-07" and kept["team"] == "all"
     day = meeting_day().isoformat()
     reply2 = await press(bot, card, "Boka", date=day, start="10:00", end="09:00", guest_emails="")
     assert "Sluttiden måste vara efter starttiden" in card_text(reply2.card)
-    reply3 = await press(bot, reply2.card, "Boka", date=day, start="09:00", end="10:00", team="")
+    reply3 = await press(bot, reply2.card, "Boka", date=day, start="09:00", end="10:00", team="none")
     assert "Bjud in minst en deltagare eller gäst" in card_text(reply3.card)
     assert input_values(reply3.card)["date"] == day
     assert await meetings(bot) == []
@@ -134,7 +139,8 @@ async def test_an_agency_outside_the_consent_cannot_be_added(bot):
     reply = await press(bot, form, "Boka", date=meeting_day().isoformat(), start="09:00", end="10:00")
     text = card_text(reply.card)
     assert "Samtycke saknas för Polis" in text
-    assert input_values(reply.card)["team"] == "aad-principal,aad-social,aad-police"  # entries kept
+    assert input_values(reply.card)["team"] == "all"  # entries kept
+    # the whole team switched off, the consented two picked in the people picker instead
     ok = await press(
         bot,
         reply.card,
@@ -142,7 +148,8 @@ async def test_an_agency_outside_the_consent_cannot_be_added(bot):
         date=meeting_day().isoformat(),
         start="09:00",
         end="10:00",
-        team="aad-principal,aad-social",
+        team="none",
+        others="aad-principal,aad-social",
     )
     assert "Bokat" in card_text(ok.card)
 
@@ -162,18 +169,26 @@ async def test_withdrawn_consent_refuses(bot):
 async def test_only_coordinators_book_group_meetings(bot):
     await seed_case(bot.services.db, members=TEAM, consent_agencies=["skola", "socialtjanst"])
     form = await open_form(bot, user=SOCIAL)
-    reply = await press(
-        bot,
-        form,
-        "Boka",
-        user=SOCIAL,
-        kind="arbetsgrupp",
-        date=meeting_day().isoformat(),
-        start="09:00",
-        end="10:00",
-        guest_emails="a@example.org",
+    kinds = next(el for el in nodes(form) if el.get("id") == "kind")
+    assert [c["value"] for c in kinds["choices"]] == ["individuell", "uppfoljning"]  # only what they may book
+    reply = await bot.press(  # a card from elsewhere asking for a group meeting anyway
+        SOCIAL,
+        acts.personal(SOCIAL),
+        {
+            "type": "Action.Submit",
+            "data": {
+                "verb": "meeting.confirm",
+                "nonce": "forged",
+                "kind": "arbetsgrupp",
+                "date": meeting_day().isoformat(),
+                "start": "09:00",
+                "end": "10:00",
+                "guest_emails": "a@example.org",
+            },
+        },
     )
     assert "Bara en SSPF-koordinator kan boka arbetsgrupp" in card_text(reply.card)
+    assert await meetings(bot) == []
 
 
 async def test_someone_outside_the_team_cannot_book_for_the_case(bot):
@@ -234,7 +249,8 @@ async def test_consent_withdrawal_cancels_the_cases_meetings(bot):
 
 async def test_a_team_built_in_the_chat_can_be_booked_without_a_directory(bot):
     """Locally nothing can look up a professional's mailbox: the e-mail typed on the team form is invited.
-    Without one, booking says plainly whose address is missing and where to add it; a malformed address is refused on the form."""
+    Without one, booking says plainly whose address is missing and where to add it; a malformed address
+    is refused on the form."""
     from tests.case_steps import (
         GUARDIAN_1,
         GUARDIAN_2,

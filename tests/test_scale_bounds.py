@@ -12,10 +12,18 @@ import pytest
 from bench import scale
 from bot.cards.budget import CARD_LIMIT_BYTES
 
-BOUNDED = ["my_actions", "reminder_run", "individniva", "case_note", "protokoll", "digest", "end_meeting"]
+BOUNDED = [
+    "my_actions",
+    "reminder_run",
+    "individniva",
+    "case_note",
+    "protokoll",
+    "digest",
+    "end_meeting",
+    "booking_form",  # the first step lists the 10 most recent cases; any other is typed by its code
+    "suggest_times",  # the case team is one switch ("Hela teamet i ärendet"), resolved on the server
+]
 NOT_YET = {
-    "booking_form": "the booking form still lists every bookable case",
-    "suggest_times": "the booking form pre-fills the whole case team",
     "new_actions": "the owner picker lists every invited person",
 }
 

@@ -78,13 +78,62 @@ class GuestChoice:
     has_email: bool
 
 
+TEAM_NAMES_SHOWN = 6  # the whole team is one switch; its first names are shown, the rest counted
+
+
+@dataclass
+class StartView:
+    """The first step of ``boka möte``: the type of meeting, and the case for a case meeting."""
+
+    values: dict[str, Any]
+    cases: list[tuple[str, str]] = field(default_factory=list)  # (case id, code): the most recent few
+    kinds: list[str] = field(default_factory=list)  # the types this user may book
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def booking_start_card(t: Translator, view: StartView) -> Element:
+    """Type first (and case, for a case meeting); the form that follows asks only what that type needs.
+    The case list is short (the most recent few); any case is reached by typing its code."""
+    body: list[Element] = heading(t("booking.form.title"), subtle=t("booking.start.intro"))
+    kinds = [(k, t(f"meeting_kind.{k}")) for k in view.kinds]
+    value = view.values.get("kind") if view.values.get("kind") in view.kinds else view.kinds[0]
+    body.append(input_choice("kind", t("booking.field.kind"), kinds, value=value, expanded=True))
+    body += field_error(view.errors, "kind")
+    items: list[Element] = []
+    if view.cases:
+        items.append(
+            input_choice(
+                "case_id",
+                t("booking.field.case"),
+                view.cases,
+                value=_value_of(view.values, "case_id"),
+                placeholder=t("booking.field.case_placeholder"),
+            )
+        )
+    items.append(
+        input_text(
+            "case_code",
+            t("booking.field.case_code") if view.cases else t("booking.field.case_code_only"),
+            _value_of(view.values, "case_code"),
+            placeholder=t("booking.field.case_code_placeholder"),
+            max_length=40,
+        )
+    )
+    items += field_error(view.errors, "case_id")
+    body.append(container(items))
+    return card(body, [submit(t("booking.action.continue"), "meeting.book", step="form", style="positive")])
+
+
 @dataclass
 class FormView:
-    """What the booking form shows: the user's entries, the lists to choose from, what to fix."""
+    """What the booking form shows for one type of meeting: the entries, the case's team as a whole,
+    the guests by role, what to fix."""
 
     values: dict[str, Any]
     nonce: str
-    cases: list[tuple[str, str]] = field(default_factory=list)  # (case id, code)
+    kind: str = "individuell"
+    case_id: str | None = None
+    case_code: str | None = None
     team: list[TeamChoice] = field(default_factory=list)
     guests: list[GuestChoice] = field(default_factory=list)
     picked_others: list[tuple[str, str]] = field(default_factory=list)  # (aad id, name) for the picker
@@ -92,7 +141,10 @@ class FormView:
     notices: list[str] = field(default_factory=list)
     slots: list[tuple[datetime, datetime]] = field(default_factory=list)
     info: str | None = None
-    shown_case: str | None = None  # the case whose team is listed (a different choice reloads the team)
+
+
+def _value_of(values: dict[str, Any], key: str) -> str | None:
+    return elements.kept(values, key)
 
 
 def _value(view: FormView, key: str) -> str | None:
@@ -111,70 +163,58 @@ def people_picker(t: Translator, view: FormView) -> Element:
     )
 
 
+def _team_names(t: Translator, team: list[TeamChoice]) -> str:
+    names = ", ".join(
+        t("booking.team_member", name=m.name, agency=t(f"agency.{m.agency}")) for m in team[:TEAM_NAMES_SHOWN]
+    )
+    more = len(team) - TEAM_NAMES_SHOWN
+    return t("booking.team.more", names=names, more=more) if more > 0 else names
+
+
 def booking_form_card(t: Translator, view: FormView) -> Element:
-    body: list[Element] = heading(t("booking.form.title"), subtle=t("booking.form.subtitle"))
+    case_meeting = is_case_kind(view.kind)
+    title = t(f"meeting_kind.{view.kind}") + (
+        f" – {view.case_code}" if case_meeting and view.case_code else ""
+    )
+    body: list[Element] = heading(t("booking.form.title"), subtle=title)
+    body.append(text(t("booking.form.subtitle"), isSubtle=True, size="Small"))
     for notice in view.notices:
         body.append(error_text(notice))
     if view.info:
         body.append(text(view.info))
-    kinds = [(k.value, t(f"meeting_kind.{k.value}")) for k in MeetingKind]
-    body.append(
-        input_choice("kind", t("booking.field.kind"), kinds, value=_value(view, "kind") or "individuell")
-    )
     body += field_error(view.errors, "kind")
-    case_items: list[Element] = [
-        input_choice(
-            "case_id",
-            t("booking.field.case"),
-            view.cases,
-            value=_value(view, "case_id"),
-        )
-        if view.cases
-        else text(t("booking.field.no_cases"), isSubtle=True)
-    ]
-    case_items += field_error(view.errors, "case_id")
-    if view.cases:
-        case_items.append(
-            {
-                "type": "ActionSet",
-                "actions": [
-                    submit(
-                        t("booking.action.load_team"),
-                        "meeting.book",
-                        refresh=True,
-                        nonce=view.nonce,
-                        shown_case=view.shown_case or "",
-                    )
-                ],
-            }
-        )
-    body.append(container(case_items))
-    if view.team:
-        choices = [
-            (m.aad_id, t("booking.team_member", name=m.name, agency=t(f"agency.{m.agency}")))
-            for m in view.team
-        ]
-        body.append(
-            input_choice(
-                "team",
-                t("booking.field.team"),
-                choices,
-                value=_value(view, "team"),
-                multi=True,
-                expanded=True,
+    body += field_error(view.errors, "case_id")
+    if case_meeting:
+        if view.team:
+            body.append(
+                {
+                    "type": "Input.Toggle",
+                    "id": "team",
+                    "title": t("booking.field.team_all", count=len(view.team)),
+                    "valueOn": "all",
+                    "valueOff": "none",
+                    "value": "none" if _value(view, "team") == "none" else "all",
+                    "wrap": True,
+                }
             )
-        )
+            body.append(text(_team_names(t, view.team), isSubtle=True, spacing="None"))
+        else:
+            body.append(text(t("booking.team.none"), isSubtle=True))
         body += field_error(view.errors, "team")
     body.append(people_picker(t, view))
     body += field_error(view.errors, "others")
-    agencies = [(a.value, t(f"agency.{a.value}")) for a in Agency]
-    body.append(
-        input_choice(
-            "others_agency", t("booking.field.others_agency"), agencies, value=_value(view, "others_agency")
+    if case_meeting:
+        agencies = [(a.value, t(f"agency.{a.value}")) for a in Agency]
+        body.append(
+            input_choice(
+                "others_agency",
+                t("booking.field.others_agency"),
+                agencies,
+                value=_value(view, "others_agency"),
+            )
         )
-    )
-    body += field_error(view.errors, "others_agency")
-    if view.guests:
+        body += field_error(view.errors, "others_agency")
+    if case_meeting and view.guests:
         choices = [
             (
                 g.contact_id,
@@ -231,8 +271,11 @@ def booking_form_card(t: Translator, view: FormView) -> Element:
             ],
         }
     )
-    body.append(input_date("until", t("booking.field.until"), _value(view, "until")))
-    body += field_error(view.errors, "until")
+    weeks = recurrence_weeks(view.kind)
+    if weeks:
+        body.append(input_date("until", t("booking.field.until", weeks=weeks), _value(view, "until")))
+        body += field_error(view.errors, "until")
+    chosen = {"kind": view.kind, "case_id": view.case_id or ""}
     if view.slots:
         body.append(text(t("booking.slots.title"), weight="Bolder", separator=True))
         body.append(
@@ -245,14 +288,16 @@ def booking_form_card(t: Translator, view: FormView) -> Element:
                         nonce=view.nonce,
                         slot_start=s.isoformat(),
                         slot_end=e.isoformat(),
+                        **chosen,
                     )
                     for s, e in view.slots
                 ],
             }
         )
     actions = [
-        submit(t("booking.action.book"), "meeting.confirm", nonce=view.nonce, style="positive"),
-        submit(t("booking.action.suggest"), "meeting.suggest", nonce=view.nonce),
+        submit(t("booking.action.book"), "meeting.confirm", nonce=view.nonce, style="positive", **chosen),
+        submit(t("booking.action.suggest"), "meeting.suggest", nonce=view.nonce, **chosen),
+        submit(t("booking.action.change"), "meeting.book", step="start", **chosen),
     ]
     return card(body, actions)
 
@@ -271,7 +316,7 @@ class MeetingView:
     until: date | None = None
     join_url: str | None = None
     real: bool = True
-    ics_path: str | None = None
+    ics_written: bool = False  # the local calendar wrote the invitation file (where is the server's business)
     responses: list[tuple[str, str]] | None = None  # (who, response kind)
     notices: list[str] = field(default_factory=list)
     info: list[str] = field(default_factory=list)
@@ -298,8 +343,8 @@ def meeting_card(t: Translator, view: MeetingView) -> Element:
     body.append(facts(pairs))
     if not view.real:
         body.append(error_text(t("booking.local.no_invitation")))
-        if view.ics_path:
-            body.append(text(t("booking.local.ics_at", path=view.ics_path), isSubtle=True))
+        if view.ics_written:
+            body.append(text(t("booking.local.ics_written"), isSubtle=True))
     elif view.status == "booked" and not view.join_url:  # Graph made it without a Teams meeting
         body.append(error_text(t("booking.graph.no_teams_meeting")))
     if view.responses is not None:

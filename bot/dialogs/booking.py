@@ -36,8 +36,10 @@ from bot.cards.booking import (
     FormView,
     GuestChoice,
     MeetingView,
+    StartView,
     TeamChoice,
     booking_form_card,
+    booking_start_card,
     cancel_card,
     meeting_card,
     reschedule_card,
@@ -56,13 +58,13 @@ from domain.meetings import CASE_KINDS, MeetingKind, parse_kind, read_times, val
 from domain.refusal import Refusal
 from domain.worktime import is_working_day
 from graph.errors import GraphError, GraphPermissionError, GraphUnavailable
-from graph.local_calendar import LocalCalendar
 from store.models import Meeting, SspfCase
 from store.queries.access import find_case
 from store.queries.consent import individual_work_decision
 from store.queries.meeting_cases import (
     Guest,
     TeamMember,
+    bookable_case,
     bookable_cases,
     case_guests,
     case_team,
@@ -93,7 +95,6 @@ SUGGEST_DAYS = 14
 
 @dataclasses.dataclass
 class FormContext:
-    cases: list[SspfCase]
     case: SspfCase | None
     team: list[TeamMember]
     guests: list[Guest]
@@ -101,8 +102,13 @@ class FormContext:
 
 
 async def _context(turn: Turn, case_id: str | None) -> FormContext:
-    cases = await bookable_cases(turn.session, turn.tenant_id, turn.user_id, turn.is_coordinator)
-    case = next((c for c in cases if c.id == case_id), None) if case_id else None
+    """The chosen case (if this user may book for it), its team and guests: three statements at most,
+    whatever the size of the tenant or the team (the team is read whole, shown as one switch)."""
+    case = (
+        await bookable_case(turn.session, turn.tenant_id, turn.user_id, turn.is_coordinator, case_id)
+        if case_id
+        else None
+    )
     denied = bool(case_id) and case is None
     if denied:
         turn.audit("case", "denied", case_id=None, asked_id=case_id, from_card=True)
@@ -110,7 +116,19 @@ async def _context(turn: Turn, case_id: str | None) -> FormContext:
     guests = await case_guests(turn.session, case.id) if case else []
     if case is not None:
         turn.audit("case", "read", case_id=case.id)
-    return FormContext(cases, case, team, guests, denied)
+    return FormContext(case, team, guests, denied)
+
+
+def _with_team(turn: Turn, data: dict[str, Any], ctx: FormContext) -> dict[str, Any]:
+    """``team`` as the form sends it: ``all`` (the switch "Hela teamet i ärendet") is every member of the
+    case's team but the user, resolved here; ``none`` nobody; anything else a list of ids (older cards),
+    checked against the team by ``_check``."""
+    raw = raw_text(data, "team")
+    if raw == "all":
+        return {**data, "team": ",".join(m.aad_id for m in ctx.team if m.aad_id != turn.user_id)}
+    if raw == "none":
+        return {**data, "team": ""}
+    return data
 
 
 VALUE_MAX = 1000  # the longest input of the form (guest_emails); the people pickers hold ids
@@ -129,17 +147,19 @@ def _form_view(
     nonce: str,
     picked: list[tuple[str, str]] | None = None,
 ) -> FormView:
+    kind = parse_kind(raw_text(values, "kind")) or MeetingKind.INDIVIDUELL
     return FormView(
         values=values,
         nonce=nonce,
-        cases=[(c.id, c.code) for c in ctx.cases],
+        kind=kind.value,
+        case_id=ctx.case.id if ctx.case and kind in CASE_KINDS else None,
+        case_code=ctx.case.code if ctx.case and kind in CASE_KINDS else None,
         team=[TeamChoice(m.aad_id, m.name, m.agency) for m in ctx.team if m.aad_id != turn.user_id],
         guests=[
             GuestChoice(g.contact_id, _guest_role(g), bool(g.email))
             for g in ctx.guests  # by role only: never a guardian's or the child's name
         ],
         picked_others=picked or [],
-        shown_case=ctx.case.id if ctx.case else None,
     )
 
 
@@ -196,13 +216,6 @@ async def meeting_view(turn: Turn, row: Meeting) -> MeetingView:
     async with turn.services.db.session() as session:
         case = await session.get(SspfCase, row.case_id) if row.case_id else None
     real = row.backend == "graph"
-    ics = None
-    if not real and row.graph_event_id:
-        calendar = turn.services.extras.get("calendar")
-        local = (
-            calendar if isinstance(calendar, LocalCalendar) else LocalCalendar(turn.services.settings.ics_dir)
-        )
-        ics = str(local.ics_path(row.graph_event_id).resolve())
     rec = row.recurrence or {}
     until = rec.get("until")
     from datetime import date as _date
@@ -220,7 +233,7 @@ async def meeting_view(turn: Turn, row: Meeting) -> MeetingView:
         until=_date.fromisoformat(until) if until else None,
         join_url=row.join_url,
         real=real,
-        ics_path=ics,
+        ics_written=not real and bool(row.graph_event_id),
     )
 
 
@@ -247,10 +260,28 @@ async def _load_meeting(turn: Turn, meeting_id: str) -> Meeting | None:
     help_key="help.cmd.book",
 )
 async def open_booking_form(turn: Turn) -> None:
-    """Show the form; from the card's own button it reloads the chosen case's team, keeping the entries."""
+    """``boka möte``: first the type of meeting (and the case, for a case meeting: one of the most recent
+    few, or typed by its code), then the form for that type only. ``boka möte SSPF-…`` and the case card's
+    button go straight to the case's form. ``Byt typ eller ärende`` goes back to the first step."""
     data = turn.data
-    refresh = bool(data.get("refresh"))
+    step = raw_text(data, "step")
+    kind = parse_kind(raw_text(data, "kind"))
+    if kind is not None and kind not in CASE_KINDS and not turn.is_coordinator:
+        kind = None  # only a coordinator books the group meetings: back to the types they may book
     case_id = raw_text(data, "case_id") or None
+    code_typed = raw_text(data, "case_code").strip()
+    if step == "start":
+        await _show_start(turn, {"kind": raw_text(data, "kind"), "case_id": case_id or ""}, {})
+        return
+    case_kind = (kind or MeetingKind.INDIVIDUELL) in CASE_KINDS
+    if case_kind and code_typed:  # a typed code wins over the short list
+        code = parse_case_code(code_typed)
+        found = await find_case(turn.session, turn.tenant_id, code=code) if code else None
+        if found is None:
+            values = {"kind": raw_text(data, "kind"), "case_code": code_typed[:40]}
+            await _show_start(turn, values, {"case_id": turn.t("access.case_unavailable")})
+            return
+        case_id = found.id
     if case_id is None and turn.args:
         code = parse_case_code(turn.args)
         found = await find_case(turn.session, turn.tenant_id, code=code) if code else None
@@ -258,8 +289,17 @@ async def open_booking_form(turn: Turn) -> None:
         if found is None:
             turn.say("access.case_unavailable")
             return
+    if not case_kind:
+        case_id = None
+    elif case_id is None:
+        if step == "form":
+            values = {"kind": raw_text(data, "kind")}
+            await _show_start(turn, values, {"case_id": turn.t("booking.error.case_required")})
+        else:
+            await _show_start(turn, {}, {})
+        return
     # A paused or closed case takes no meeting: say so now, not after the form is filled in. A coordinator
-    # sees every case of the tenant (a closed one is not among the bookable cases, so look it up).
+    # sees every case of the tenant (a closed one is not bookable, so look it up).
     frozen = await find_case(turn.session, turn.tenant_id, case_id=case_id) if case_id else None
     if frozen is not None and frozen.status in ("paused", "closed") and turn.is_coordinator:
         turn.say(f"booking.error.case_{frozen.status}_form", code=frozen.code)
@@ -271,18 +311,23 @@ async def open_booking_form(turn: Turn) -> None:
     if ctx.case is not None and ctx.case.status in ("paused", "closed"):
         turn.say(f"booking.error.case_{ctx.case.status}_form", code=ctx.case.code)
         return
-    if refresh:
-        values = _values(data)
-        nonce = raw_text(data, "nonce") or new_nonce()
+    values: dict[str, Any] = {"kind": (kind or MeetingKind.INDIVIDUELL).value, "case_id": case_id or ""}
+    if ctx.case is not None:
+        values["team"] = "all"
+    card = booking_form_card(turn.t, _form_view(turn, ctx, values, new_nonce()))
+    if step:
+        turn.replace(card)
     else:
-        kind = parse_kind(raw_text(data, "kind")) or MeetingKind.INDIVIDUELL
-        values = {"kind": kind.value, "case_id": case_id}
-        nonce = new_nonce()
-    if ctx.case is not None and (not refresh or raw_text(data, "shown_case") != ctx.case.id):
-        values["team"] = ",".join(m.aad_id for m in ctx.team if m.aad_id != turn.user_id)
-    picked = await _picked_names(turn, [p for p in raw_text(values, "others").split(",") if p])
-    card = booking_form_card(turn.t, _form_view(turn, ctx, values, nonce, picked))
-    if refresh:
+        turn.show(card, summary=turn.t("booking.form.title"))
+
+
+async def _show_start(turn: Turn, values: dict[str, Any], errors: dict[str, str]) -> None:
+    """The first step: the types this user may book and their most recent few cases (one statement)."""
+    cases = await bookable_cases(turn.session, turn.tenant_id, turn.user_id, turn.is_coordinator)
+    kinds = [k.value for k in MeetingKind if turn.is_coordinator or k in CASE_KINDS]
+    view = StartView(values, [(c.id, c.code) for c in cases], kinds, errors)
+    card = booking_start_card(turn.t, view)
+    if raw_text(turn.data, "step"):
         turn.replace(card)
     else:
         turn.show(card, summary=turn.t("booking.form.title"))
@@ -404,14 +449,14 @@ async def confirm_booking(turn: Turn) -> None:
     values = _values(data)
     picked = await _picked_names(turn, [p for p in raw_text(values, "others").split(",") if p])
     if ctx.denied:  # whatever the meeting type: nothing is booked (or finished) for a refused case
-        _refuse_case(turn, ctx, values, picked)
+        await _refuse_case(turn, values)
         return
     if existing is not None:  # pending after a timeout, or refused earlier: same row, same transaction id
         meeting_id = existing.id
         view = _form_view(turn, ctx, values, nonce, picked)
         turn.later(lambda: _finish(turn, complete_booking(turn.services, meeting_id), view))
         return
-    draft, errors, notices = await _check(turn, data, ctx)
+    draft, errors, notices = await _check(turn, _with_team(turn, data, ctx), ctx)
     if draft is None:
         view = _form_view(turn, ctx, values, new_nonce(), picked)
         view.errors, view.notices = errors, notices
@@ -491,13 +536,14 @@ async def _reply_meeting(
     turn.replace(meeting_card(turn.t, view))
 
 
-def _refuse_case(turn: Turn, ctx: FormContext, values: dict[str, Any], picked: list[tuple[str, str]]) -> None:
-    """The form again with the refusal under the case field and the other entries kept; the refused
-    case id is not put back (``_context`` audited the ``denied``). Nothing else runs after it."""
-    kept = {k: v for k, v in values.items() if k not in ("case_id", "team", "guests")}
-    view = _form_view(turn, ctx, kept, new_nonce(), picked)
-    view.errors = {"case_id": turn.t("access.case_unavailable")}
-    turn.replace(booking_form_card(turn.t, view))
+async def _refuse_case(turn: Turn, values: dict[str, Any]) -> None:
+    """Back to the first step with the refusal under the case field; the refused case id is not put back
+    (``_context`` audited the ``denied``). Nothing else runs after it."""
+    kept = {"kind": raw_text(values, "kind")}
+    cases = await bookable_cases(turn.session, turn.tenant_id, turn.user_id, turn.is_coordinator)
+    kinds = [k.value for k in MeetingKind if turn.is_coordinator or k in CASE_KINDS]
+    errors = {"case_id": turn.t("access.case_unavailable")}
+    turn.replace(booking_start_card(turn.t, StartView(kept, [(c.id, c.code) for c in cases], kinds, errors)))
 
 
 # --- suggested times -----------------------------------------------------------------------------------
@@ -519,13 +565,13 @@ async def suggest_times(turn: Turn) -> None:
     nonce = raw_text(data, "nonce") or new_nonce()
     picked = await _picked_names(turn, [p for p in raw_text(values, "others").split(",") if p])
     if ctx.denied:  # a case this user may not book for: refused, and nobody's calendar is asked
-        _refuse_case(turn, ctx, values, picked)
+        await _refuse_case(turn, values)
         return
     view = _form_view(turn, ctx, values, nonce, picked)
     members = {m.aad_id: m for m in ctx.team}
     emails: list[str] = []
     lookup: list[str] = []
-    for aad in [p for p in raw_text(data, "team").split(",") if p] + [
+    for aad in [p for p in raw_text(_with_team(turn, data, ctx), "team").split(",") if p] + [
         p for p in raw_text(data, "others").split(",") if p
     ]:
         known = members.get(aad) or await known_professional(turn.session, turn.tenant_id, aad)

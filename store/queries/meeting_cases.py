@@ -32,16 +32,34 @@ class Guest:
     email: str | None
 
 
-async def bookable_cases(
-    session: AsyncSession, tenant_id: str, user_id: str, coordinator: bool
-) -> list[SspfCase]:
+RECENT_CASES = 10  # how many cases the booking card offers to pick from; any other is typed by its code
+
+
+def _bookable(tenant_id: str, user_id: str, coordinator: bool):
     """Open (not closed) cases the user may see: all of the tenant's for a coordinator, else their own."""
     stmt = select(SspfCase).where(SspfCase.tenant_id == tenant_id, SspfCase.status != "closed")
     if not coordinator:
         stmt = stmt.where(
             SspfCase.id.in_(select(CaseMember.case_id).where(CaseMember.aad_object_id == user_id))
         )
-    return list(await session.scalars(stmt.order_by(SspfCase.code)))
+    return stmt
+
+
+async def bookable_cases(
+    session: AsyncSession, tenant_id: str, user_id: str, coordinator: bool, limit: int = RECENT_CASES
+) -> list[SspfCase]:
+    """The ``limit`` most recently changed bookable cases (one bounded statement, whatever the tenant's
+    size): the booking card's short list; every other case is reached by typing its code."""
+    stmt = _bookable(tenant_id, user_id, coordinator)
+    stmt = stmt.order_by(SspfCase.updated_at.desc(), SspfCase.code.desc()).limit(limit)
+    return list(await session.scalars(stmt))
+
+
+async def bookable_case(
+    session: AsyncSession, tenant_id: str, user_id: str, coordinator: bool, case_id: str
+) -> SspfCase | None:
+    """The one case, if the user may book for it (open, and theirs unless they coordinate)."""
+    return await session.scalar(_bookable(tenant_id, user_id, coordinator).where(SspfCase.id == case_id))
 
 
 async def case_team(session: AsyncSession, case_id: str) -> list[TeamMember]:
