@@ -64,9 +64,14 @@ lock: $(STAMP)
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra bench --universal --python-version 3.11 \
 		--generate-hashes --custom-compile-command "make lock" $(UPGRADE) -o requirements/bench.lock
 
+# The Playground's own port; it does not notice a port already taken, so check first.
+PLAYGROUND_PORT ?= 56150
 playground: $(NODE_STAMP)
+	@python3 -c 'import socket, sys; s = socket.socket(); s.bind(("127.0.0.1", $(PLAYGROUND_PORT)))' 2>/dev/null || { \
+		echo "Port $(PLAYGROUND_PORT) is already in use. Stop what runs there, or choose another port:" \
+			"make playground PLAYGROUND_PORT=56151" >&2; exit 1; }
 	TEAMSAPPTESTER_BROWSER=none tools/node_modules/.bin/agentsplayground \
-		-e http://127.0.0.1:$(PORT)/api/messages -c msteams --dt -p 56150
+		-e http://127.0.0.1:$(PORT)/api/messages -c msteams --dt -p $(PLAYGROUND_PORT)
 
 package: $(STAMP) $(NODE_STAMP)
 	$(PY) tools/build_package.py $(if $(MicrosoftAppId),,--local)

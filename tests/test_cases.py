@@ -258,7 +258,7 @@ async def test_closing_a_case_stops_reminders_and_cancels_meetings_and_tells_the
     done = await bot.press(
         COORDINATOR, ME, find_action(no_reason.card, "Avsluta ärendet"), {"reason": "mal_uppnatt"}
     )
-    assert done.texts[0] == f"**{code}** är avslutat. 1 påminnelser stoppades och 1 kommande möten ställs in."
+    assert done.texts[0] == f"**{code}** är avslutat. 1 påminnelse stoppades. 1 kommande möte ställs in."
     assert "Avslutat" in card_text(done.card) and "Målen är uppnådda" in card_text(done.card)
     async with bot.services.db.session() as session:
         assert await session.scalar(select(Meeting.status)) == "cancelled"  # cancelled in the calendar
@@ -328,6 +328,10 @@ async def test_who_has_read_lists_readers_changes_and_refusals_in_swedish_time(b
     assert refused.texts == ["Det här kan bara en SSPF-koordinator göra."]
 
 
-async def test_english_locale_gets_english_case_texts(bot):
+async def test_english_is_chosen_with_sprak_not_taken_from_the_teams_locale(bot):
+    swedish = await bot.say(COORDINATOR, ME, "nytt ärende", locale="en-US")
+    assert "Nytt SSPF-ärende" in card_text(swedish.card)  # en-US from the client is not a choice
+    asked = await bot.say(COORDINATOR, ME, "språk", locale="en-US")
+    await bot.press(COORDINATOR, ME, find_action(asked.card, "English"))
     form = await bot.say(COORDINATOR, ME, "nytt ärende", locale="en-US")
     assert "New SSPF case" in card_text(form.card)

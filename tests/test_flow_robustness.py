@@ -82,7 +82,7 @@ async def test_the_responsible_person_off_the_team_can_mark_their_action_done(bo
 
 async def test_the_responsible_person_off_the_team_can_postpone_with_a_comment(bot):
     card, hers, _, _ = await outsider_reminder(bot)
-    button = find_action(card, "Skjut upp 1 vecka")
+    button = find_action(card, "Skjut 1 vecka")
     field = button["data"]["comment_field"]
     reply = await bot.press(NURSE, acts.personal(NURSE), button, {field: "Eleven är sjuk denna vecka"})
     assert "nytt slutdatum 2027-03-18" in card_text(reply.card)
@@ -121,7 +121,7 @@ async def two_items(bot) -> tuple[dict, str, str]:
     from tests.test_reminders_card_actions import two_reminders
 
     card, _, _ = await two_reminders(bot)
-    pressed = find_action(card, "Skjut upp 1 vecka")["data"]["action_id"]
+    pressed = find_action(card, "Skjut 1 vecka")["data"]["action_id"]
     other = next(a["data"]["action_id"] for a in all_actions(card) if a["data"].get("action_id") != pressed)
     bot.connector.clear()
     return card, pressed, other
@@ -142,9 +142,7 @@ async def test_a_200_kb_postpone_comment_is_refused_and_the_other_entry_is_kept(
     huge = "Lang kommentar. " * 12_800  # 200 KB
     typed_elsewhere = "Ringer skolan på måndag"
     button = next(
-        a
-        for a in all_actions(card)
-        if a["title"] == "Skjut upp 1 vecka" and a["data"]["action_id"] == pressed
+        a for a in all_actions(card) if a["title"] == "Skjut 1 vecka" and a["data"]["action_id"] == pressed
     )
     reply = await bot.press(
         SOCIAL, acts.personal(SOCIAL), button, {fields[pressed]: huge, fields[other]: typed_elsewhere}
@@ -164,7 +162,7 @@ async def test_a_200_kb_postpone_comment_is_refused_and_the_other_entry_is_kept(
     again = next(
         a
         for a in all_actions(reply.card)
-        if a["title"] == "Skjut upp 1 vecka" and a["data"]["action_id"] == pressed
+        if a["title"] == "Skjut 1 vecka" and a["data"]["action_id"] == pressed
     )
     saved = await bot.press(SOCIAL, acts.personal(SOCIAL), again, {fields[pressed]: "Eleven är sjuk"})
     assert "nytt slutdatum 2027-03-18" in card_text(saved.card)
@@ -174,7 +172,7 @@ async def test_a_200_kb_postpone_comment_is_refused_and_the_other_entry_is_kept(
 async def test_every_reminder_button_refuses_a_personnummer_in_the_comment(bot):
     card, pressed, _ = await two_items(bot)
     field = comment_fields(card)[pressed]
-    for title in ("Pågår", "Skjut upp 1 dag", "Skjut upp 1 vecka", "Klar", "Kan inte genomföras"):
+    for title in ("Pågår", "Skjut 1 dag", "Skjut 1 vecka", "Klar", "Kan inte göras"):
         button = next(
             a for a in all_actions(card) if a["title"] == title and a["data"]["action_id"] == pressed
         )
@@ -209,9 +207,7 @@ async def test_a_comment_over_the_limit_is_refused_on_cannot_be_done_too(bot):
     card, pressed, _ = await two_items(bot)
     field = comment_fields(card)[pressed]
     button = next(
-        a
-        for a in all_actions(card)
-        if a["title"] == "Kan inte genomföras" and a["data"]["action_id"] == pressed
+        a for a in all_actions(card) if a["title"] == "Kan inte göras" and a["data"]["action_id"] == pressed
     )
     reply = await bot.press(SOCIAL, acts.personal(SOCIAL), button, {field: "x" * 601})
     assert "Kommentaren får vara högst 600 tecken (din har 601)" in card_text(reply.card)

@@ -1,10 +1,11 @@
-"""Every user sees Swedish by default, English when Teams says their locale is English."""
+"""Every user sees Swedish (the configured SSPF_LOCALE) until they choose English with ``språk``; the locale
+the Teams client reports (the Agents Playground always says en-US) is not a choice."""
 
 from __future__ import annotations
 
 from tests.conftest import COORDINATOR, SOCIAL
 from tests.harness import activities as acts
-from tests.harness.bot_runner import card_text
+from tests.harness.bot_runner import card_text, find_action
 
 
 async def test_hjalp_answers_with_a_swedish_help_card(bot):
@@ -16,8 +17,14 @@ async def test_hjalp_answers_with_a_swedish_help_card(bot):
     assert "sekretess" in text
 
 
-async def test_help_is_english_for_an_english_locale(bot):
-    reply = await bot.say(SOCIAL, acts.personal(SOCIAL), "help", locale="en-US")
+async def test_a_newcomer_whose_teams_says_en_us_gets_swedish_until_choosing_english(bot):
+    me = acts.personal(SOCIAL)
+    first = await bot.say(SOCIAL, me, "hjälp", locale="en-US")
+    assert "SSPF – vad jag kan hjälpa till med" in card_text(first.card)
+    asked = await bot.say(SOCIAL, me, "språk", locale="en-US")
+    assert "Vilket språk vill du att jag skriver på?" in card_text(asked.card)
+    await bot.press(SOCIAL, me, find_action(asked.card, "English"))
+    reply = await bot.say(SOCIAL, me, "help", locale="en-US")
     assert "what I can help with" in card_text(reply.card)
 
 

@@ -16,7 +16,8 @@ def test_the_card_is_valid_and_every_text_comes_from_the_catalog():
     sv, en = language_card(Translator("sv"), "sv"), language_card(Translator("en"), "en")
     assert_valid_cards([sv, en, language_card(Translator("sv"))])
     assert "Vilket språk vill du att jag skriver på?" in str(sv)
-    assert "Nu skriver jag på Svenska." in str(sv)
+    assert "Nu skriver jag på svenska." in str(sv)
+    assert "I am writing in English now." in str(en)
     assert "Which language should I write in?" in str(en)
     # each language is offered under its own name, whatever the card's language
     for built in (sv, en):

@@ -101,8 +101,9 @@ async def test_a_team_notice_is_in_each_recipients_language_not_the_actors(bot):
     code, _ = await open_case_with_team(bot)
     await choose(bot, POLICE, "English", locale=SV)  # Swedish Teams, chose English
     await choose(bot, PRINCIPAL, "Svenska", locale=EN)  # English Teams, chose Svenska
+    await choose(bot, COORDINATOR, "English", locale=EN)  # the actor chose English
     me = acts.personal(COORDINATOR)
-    ask = await bot.say(COORDINATOR, me, f"avsluta ärende {code}", locale=EN)  # the actor writes in English
+    ask = await bot.say(COORDINATOR, me, f"avsluta ärende {code}", locale=EN)
     await bot.press(COORDINATOR, me, find_action(ask.card, "Close the case"), {"reason": "mal_uppnatt"})
     [to_police] = [m.text for m in bot.connector.messages(acts.personal(POLICE).id)]
     [to_principal] = [m.text for m in bot.connector.messages(acts.personal(PRINCIPAL).id)]

@@ -381,8 +381,9 @@ async def test_monday_digest_lists_open_actions_per_case_overdue_first(bot):
     assert len(cards_to(bot, COORDINATOR)) == 1  # once a week
 
 
-async def test_a_person_whose_teams_is_in_english_gets_the_card_in_english(bot):
-    await bot.say(POLICE, acts.personal(POLICE), "help", locale="en-US")
+async def test_a_person_who_chose_english_gets_the_card_in_english(bot):
+    asked = await bot.say(POLICE, acts.personal(POLICE), "språk", locale="en-US")
+    await bot.press(POLICE, acts.personal(POLICE), find_action(asked.card, "English"))
     bot.connector.clear()
     async with bot.services.db.transaction() as s:
         case = await seed_case(s, "SSPF-2027-014", members=[(POLICE, "polis")])
@@ -393,4 +394,4 @@ async def test_a_person_whose_teams_is_in_english_gets_the_card_in_english(bot):
     [card] = cards_to(bot, POLICE)
     text = card_text(card)
     assert "Reminder: an action in SSPF-2027-014 is due by 2027-03-11." in text
-    assert "Done" in text and "Postpone 1 week" in text and "Påminnelse" not in text
+    assert "Done" in text and "Delay 1 week" in text and "Påminnelse" not in text

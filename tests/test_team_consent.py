@@ -64,13 +64,15 @@ async def test_coordinator_adds_a_team_and_records_consent_then_the_gate_opens(b
     ]
 
     first = await record_consent(bot, code, "Vårdnadshavare 1", "skola,socialtjanst")
-    assert first.texts[0] == f"Samtycket från Vårdnadshavare 1 är registrerat för **{code}**."
-    assert "Samtycke från 1 av 2 vårdnadshavare (1 saknas)." in first.texts[1]
-    assert "orosanmälan" in first.texts[-1]
+    [said] = first.texts  # one message with the card (it was three)
+    assert said.startswith(f"Samtycket från Vårdnadshavare 1 är registrerat för **{code}**.\n\n")
+    assert "Samtycke från 1 av 2 vårdnadshavare (1 saknas)." in said
+    assert "orosanmälan" not in said  # said once, when the consent is complete
     assert not (await decide(bot, case_id, {"skola"})).allowed  # one guardian is not enough
 
     second = await record_consent(bot, code, "Vårdnadshavare 2", "skola,socialtjanst,polis")
-    assert "SSPF ersätter inte orosanmälan" in second.texts[-1]
+    [said] = second.texts
+    assert said.count("orosanmälan") == 1 and "SSPF ersätter inte orosanmälan" in said
     shown = card_text(second.card)
     assert "Komplett skriftligt samtycke. Samtycke från 2 av 2 vårdnadshavare (0 saknas)." in shown
     assert "Omfattar: Skola, Socialtjänst." in shown
@@ -128,7 +130,7 @@ async def test_a_guardian_whose_id_has_digits_like_a_samordningsnummer_can_conse
         await session.execute(update(CaseContact).where(CaseContact.id == second.id).values(id=unlucky))
     await record_consent(bot, code, "Vårdnadshavare 1", "skola")
     saved = await record_consent(bot, code, "Vårdnadshavare 2", "skola")
-    assert f"Samtycket från Vårdnadshavare 2 är registrerat för **{code}**." in saved.texts
+    assert saved.texts[0].startswith(f"Samtycket från Vårdnadshavare 2 är registrerat för **{code}**.")
     assert (await decide(bot, case_id, {"skola"})).allowed
 
 
@@ -159,7 +161,10 @@ async def test_consent_form_validation_keeps_entries(bot):
     reply = await bot.press(COORDINATOR, ME, find_action(form, "Spara samtycket"), inputs)
     shown = card_text(reply.card)
     assert "Ange var det underskrivna samtycket förvaras, till exempel diarienummer." in shown
-    assert "Giltigt till måste vara efter undertecknandedatum." in shown
+    assert (
+        "Samtycket måste gälla längre än till dagen då det skrevs under. "
+        "Välj ett senare datum i Giltigt till." in shown
+    )
     kept = input_values(reply.card)
     assert (
         kept["guardian_id"] == guardian_id
@@ -214,8 +219,8 @@ async def test_withdrawal_pauses_cancels_and_tells_the_team_by_code_only(bot):
         COORDINATOR, ME, find_action(ask.card, "Återkalla samtycket"), input_values(ask.card)
     )
     assert done.texts[0] == (
-        f"Samtycket för **{code}** är återkallat och ärendet är pausat. 2 kommande möten ställs in och "
-        "1 påminnelser stoppades. Teamet har fått besked."
+        f"Samtycket för **{code}** är återkallat och ärendet är pausat. 1 påminnelse stoppades. "
+        "2 kommande möten ställs in. Teamet har fått besked."
     )
     assert "Pausat – samtycket har återkallats eller upphört." in card_text(done.card)  # the one status line
 
@@ -345,7 +350,7 @@ async def test_contact_validation_and_personnummer_in_contacts(bot):
         },
     )
     shown = card_text(bad.card)
-    assert "Personnummer får inte skrivas här." in shown
+    assert "Det här ser ut som ett personnummer. Skriv bara namnet – personnummer sparas aldrig." in shown
     assert "E-postadressen ser inte rätt ut." in shown and "Telefonnumret ser inte rätt ut." in shown
     assert "19800101" not in str(bad.card) and input_values(bad.card)["contact_name"] in (None, "")
     assert await contacts(bot, case_id) == []

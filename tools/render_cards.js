@@ -18,6 +18,27 @@ const CHROMIUM_ARGS = [
   '--disable-component-update', '--disable-sync', '--lang=sv-SE',
 ];
 
+// Teams' people picker (Input.ChoiceSet with choices.data = Data.Query on graph.microsoft.com/users) is Teams'
+// own extension to 1.5; the JS parser files choices.data under 1.6 and warns. That warning is expected there,
+// as in the suite's validator (tests/harness/cards.py); any other parse event still fails the run.
+function isPeoplePicker(node) {
+  const data = node && node['choices.data'];
+  return node.type === 'Input.ChoiceSet' && data && typeof data === 'object' && data.type === 'Data.Query' &&
+    String(data.dataset || '').split('?')[0] === 'graph.microsoft.com/users' &&
+    Object.keys(data).every((k) => k === 'type' || k === 'dataset');
+}
+
+function hasPeoplePicker(node) {
+  if (Array.isArray(node)) return node.some(hasPeoplePicker);
+  if (!node || typeof node !== 'object') return false;
+  return isPeoplePicker(node) || Object.values(node).some(hasPeoplePicker);
+}
+
+function unexpectedEvents(card, messages) {
+  const picker = hasPeoplePicker(card);
+  return messages.filter((m) => !(picker && m.includes('choices.data')));
+}
+
 const FONT = "'Segoe UI', 'Segoe UI Web (West European)', -apple-system, BlinkMacSystemFont, Roboto, " +
   "'Helvetica Neue', 'Noto Sans', 'DejaVu Sans', sans-serif";
 
@@ -156,8 +177,9 @@ async function main() {
       }, { card, hostConfig: HOST_CONFIG });
       const file = path.join(outDir, `${name}.png`);
       await page.locator('#card').screenshot({ path: file });
-      process.stdout.write(`${file}${errors.length ? '  (parse events: ' + errors.join('; ') + ')' : ''}\n`);
-      if (errors.length) failed++;
+      const unexpected = unexpectedEvents(card, errors);
+      process.stdout.write(`${file}${unexpected.length ? '  (parse events: ' + unexpected.join('; ') + ')' : ''}\n`);
+      if (unexpected.length) failed++;
     }
   } finally {
     await context.close();

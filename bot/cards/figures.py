@@ -12,9 +12,11 @@ from domain.outcomes import SCALES, Indicator
 from store.queries.figures import RawFigures
 
 
-def _show(t: Translator, figure: Figure, unit: str = "") -> str:
+def _show(t: Translator, figure: Figure, unit: str = "", *, suppressed: str = "figures.suppressed") -> str:
+    """A count under 3 reads "färre än 3"; a median or share over too few is "–" with what was too few
+    ("– (färre än 3 ärenden)"), never "färre än 3" next to a unit, which reads as under 3 days or 3 %."""
     if figure.suppressed:
-        return t("figures.suppressed")
+        return t(suppressed)
     if figure.value is None:
         return "–"
     return f"{figure.value:g}{unit}"
@@ -39,13 +41,25 @@ def figures_card(t: Translator, raw: RawFigures, today: date) -> Element:
     body.append(
         facts(
             [
-                (t("figures.days_to_first_meeting"), _show(t, median_days(raw.days_signal_to_first_meeting))),
+                (
+                    t("figures.days_to_first_meeting"),
+                    _show(
+                        t,
+                        median_days(raw.days_signal_to_first_meeting),
+                        suppressed="figures.suppressed_median",
+                    ),
+                ),
                 (t("figures.actions_open"), _show(t, count(raw.actions_open))),
                 (t("figures.actions_overdue"), _show(t, count(raw.actions_overdue))),
                 (t("figures.actions_closed"), _show(t, count(raw.actions_closed))),
                 (
                     t("figures.done_on_time"),
-                    _show(t, share(raw.actions_done_on_time, raw.actions_closed), " %"),
+                    _show(
+                        t,
+                        share(raw.actions_done_on_time, raw.actions_closed),
+                        " %",
+                        suppressed="figures.suppressed_share_actions",
+                    ),
                 ),
                 (t("figures.followups_booked"), _show(t, count(raw.followups_booked))),
             ]
@@ -65,5 +79,5 @@ def _outcome(t: Translator, raw: RawFigures, indicator: Indicator) -> str:
     good = answers.get(SCALES[indicator].good, 0)
     shown = share(good, answered)
     if shown.value is None:
-        return _show(t, shown)
+        return _show(t, shown, suppressed="figures.suppressed_share_answers")
     return t("figures.outcome_share", share=_show(t, shown, " %"), base=answered)

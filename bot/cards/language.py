@@ -8,7 +8,7 @@ from bot.i18n import LANGUAGES, Translator
 
 def language_card(t: Translator, current: str | None = None) -> Element:
     """Both choices as buttons, each titled in its own language; the one in effect is named."""
-    subtle = t("language.current", language=t(f"language.name.{current}")) if current in LANGUAGES else None
+    subtle = t("language.current", language=t(f"language.in.{current}")) if current in LANGUAGES else None
     nonce = new_nonce()
     actions = [
         submit(

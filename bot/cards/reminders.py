@@ -30,6 +30,9 @@ ACTION_VERB = "reminder.action"
 BOOK_VERB = "meeting.book"  # registered by the booking flow
 DETAILED_MAX = 6  # items with buttons; the rest are listed below them (card stays under 28 KB)
 OPS = ("done", "in_progress", "postpone_day", "postpone_week", "not_done")
+# At Teams' card width five buttons in a row truncate ("Skjut…", "Kan i…"): the everyday three stay
+# buttons, the rarer two go to the "…" overflow menu (Adaptive Cards 1.5 ``mode: "secondary"``).
+SECONDARY_OPS = frozenset({"postpone_week", "not_done"})
 ACTIONABLE = frozenset(
     {ReminderKind.DUE_SOON.value, ReminderKind.OVERDUE.value, ReminderKind.ESCALATION.value}
 )
@@ -117,9 +120,12 @@ def _action_item(
         if op == "in_progress" and action.status == "in_progress":
             continue
         style = "positive" if op == "done" else None
-        buttons.append(
-            execute(t(f"reminders.btn_{op}"), ACTION_VERB, style=style, op=op, nonce=new_nonce(), **common)
+        button = execute(
+            t(f"reminders.btn_{op}"), ACTION_VERB, style=style, op=op, nonce=new_nonce(), **common
         )
+        if op in SECONDARY_OPS:
+            button["mode"] = "secondary"
+        buttons.append(button)
     body.append(action_set(buttons))
     return body
 

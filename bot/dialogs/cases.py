@@ -177,6 +177,25 @@ async def show_case(turn: Turn, case: SspfCase, *, replace: bool = False) -> Non
 # --- nytt ärende ------------------------------------------------------------------------------------------
 
 
+def stopped_text(turn: Turn, stopped: Stopped) -> str:
+    """What stopping touched, only what happened: "1 påminnelse stoppades." — nothing for zeros."""
+    parts = []
+    if stopped.reminders_cancelled:
+        one = stopped.reminders_cancelled == 1
+        parts.append(
+            turn.t(
+                "case.stopped_reminder" if one else "case.stopped_reminders",
+                count=stopped.reminders_cancelled,
+            )
+        )
+    if stopped.meetings_flagged:
+        one = stopped.meetings_flagged == 1
+        parts.append(
+            turn.t("case.stopped_meeting" if one else "case.stopped_meetings", count=stopped.meetings_flagged)
+        )
+    return " ".join(parts)
+
+
 async def stop_case(turn: Turn, case: SspfCase) -> Stopped:
     """Closing or withdrawal stops everything at once: reminders are cancelled and meetings flagged in
     this turn's transaction, and once it has committed the calendar cancellations go out."""
@@ -367,11 +386,8 @@ async def close(turn: Turn) -> None:
         reason=reason.value if reason else None,
         outcomes_counted=len(answers),
     )
-    turn.say(
-        "case.closed_done",
-        code=case.code,
-        reminders=stopped.reminders_cancelled,
-        meetings=stopped.meetings_flagged,
+    turn.say_text(
+        " ".join(filter(None, (turn.t("case.closed_done", code=case.code), stopped_text(turn, stopped))))
     )
     members = await members_of(turn.session, case.id)
     notify_team(turn, case, (m.aad_object_id for m in members), "notice.case_closed")

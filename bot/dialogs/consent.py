@@ -21,6 +21,7 @@ from bot.dialogs.cases import (
     refuse_if_frozen,
     show_case,
     stop_case,
+    stopped_text,
     texts_of,
     today,
 )
@@ -189,6 +190,8 @@ async def save_consent(turn: Turn) -> None:
     if clean.get("custodians") is not None and clean["custodians"] != case.custodians:
         case.custodians = clean["custodians"]
         turn.audit("case", "update", custodians=case.custodians)
+    # the orosanmälan reminder is said once: when this consent makes the case's consent complete
+    complete_before = (await consent_decision(turn.session, case.id, [], today(turn))).allowed
     consent = await record_consent(
         turn.session,
         case,
@@ -208,20 +211,23 @@ async def save_consent(turn: Turn) -> None:
         parties=len(clean["parties"]),
         signer=guardian.kind,
     )
+    # one message with the updated card: what was recorded, what it means now, and once the reminder
     if guardian.kind == GUARDIAN:
         number = [g.id for g in guardians if g.kind == GUARDIAN].index(guardian.id) + 1
-        turn.say("consent.recorded", guardian=number, code=case.code)
+        said = [turn.t("consent.recorded", guardian=number, code=case.code)]
     else:
-        turn.say("consent.recorded_youth", code=case.code)
+        said = [turn.t("consent.recorded_youth", code=case.code)]
 
     decision = await consent_decision(turn.session, case.id, [], today(turn))
     if decision.allowed and case.status == CaseStatus.PAUSED.value:
         await set_status(turn.session, case, CaseStatus.OPEN)
         turn.audit("case", "update", status="open", reason="consent_renewed")
-        turn.say("consent.reopened")
+        said.append(turn.t("consent.reopened"))
     elif not decision.allowed:
-        turn.say("consent.still_missing", who=await who_consents(turn, case))
-    turn.say("help.orosanmalan")
+        said.append(turn.t("consent.still_missing", who=await who_consents(turn, case)))
+    if decision.allowed and not complete_before:
+        said.append(turn.t("help.orosanmalan"))
+    turn.say_text("\n\n".join(said))
     await show_case(turn, case, replace=True)
 
 
@@ -299,12 +305,12 @@ async def withdraw(turn: Turn) -> None:
     if case.status == CaseStatus.OPEN.value:
         await set_status(turn.session, case, CaseStatus.PAUSED)
         turn.audit("case", "update", status="paused", reason="consent_withdrawn")
-    turn.say(
-        "withdraw.done",
-        code=case.code,
-        meetings=stopped.meetings_flagged,
-        reminders=stopped.reminders_cancelled,
+    said = (
+        turn.t("withdraw.done", code=case.code),
+        stopped_text(turn, stopped),
+        turn.t("withdraw.team_told"),
     )
+    turn.say_text(" ".join(filter(None, said)))
     members = await members_of(turn.session, case.id)
     notify_team(turn, case, (m.aad_object_id for m in members), "notice.consent_withdrawn")
     await show_case(turn, case, replace=True)

@@ -59,4 +59,9 @@ class Translator:
 
 
 def translator(locale: str | None, default_locale: str = "sv-SE") -> Translator:
-    return Translator(language_of(locale, language_of(default_locale)))
+    """The language of someone who has not chosen one with ``språk``: the product's configured locale
+    (``SSPF_LOCALE``, Swedish), whatever locale the client reports. Teams clients and the Agents
+    Playground send ``en-US`` on many Swedish desks, so the client's locale is not taken as a choice;
+    English is one ``språk`` away. ``locale`` is kept in the signature for the callers that pass it."""
+    del locale
+    return Translator(language_of(default_locale))

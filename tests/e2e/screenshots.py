@@ -98,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         stack.start()
         assert stack.client is not None
         ui = UiDriver(stack.playground_url, args.chromium)
+        # the UI driver runs in tools/: a relative --out would land in tools/build
+        args.out = args.out.resolve()
         args.out.mkdir(parents=True, exist_ok=True)
         driver = ui
 
