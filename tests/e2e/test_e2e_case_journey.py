@@ -83,9 +83,10 @@ def test_2_coordinator_books_the_individual_meeting_locally(
     assert journey.case_card is not None, "scenario 1 must run first"
     form = steps.open_booking_form(pg, journey)
     text = steps.card_words(form)
-    for user, agency in TEAM:  # the case's team is on the form, already ticked
+    for user, agency in TEAM:  # the case's team is on the form, as a whole (issue 16), already switched on
         assert T("booking.team_member", name=user.name, agency=T(f"agency.{agency}")) in text
-    assert set(steps.input_values(form.card)["team"].split(",")) == {u.aad for u, _ in TEAM}
+    assert steps.input_values(form.card)["team"] == "all"
+    assert T("booking.field.team_all", count=len(TEAM)) in text
     for guardian in GUARDIANS:  # guardians are offered by role, never by name
         assert guardian["name"] not in text and guardian["email"] not in text
 
@@ -116,10 +117,11 @@ def test_2_coordinator_books_the_individual_meeting_locally(
     # no join button for a meeting that does not exist in Teams
     assert all(a.get("type") != "Action.OpenUrl" for a in card.card.get("actions", []))
 
-    # the calendar file the card points at, in the bot's SSPF_ICS_DIR, with everyone invited
+    # the calendar file, in the bot's SSPF_ICS_DIR, with everyone invited; the card says it was written
+    # for the coordinator, never where on the server (issue 17 item 11)
     ics_dir = (stack.workdir / "ics").resolve()
-    [ics] = [Path(p) for p in re.findall(r"(/\S+\.ics)", text)]
-    assert ics.parent == ics_dir and ics.exists()
+    assert T("booking.local.ics_written") in text and str(ics_dir) not in text
+    [ics] = list(ics_dir.glob("*.ics"))
     journey.ics = ics
     content = unfolded(ics)
     assert "METHOD:REQUEST" in content and "STATUS:CONFIRMED" in content
