@@ -180,5 +180,15 @@ async def test_reminder_buttons_fit_teams_card_width(bot):
         assert len(button["title"]) <= BUTTON_MAX, button["title"]
     primary = {a["title"] for a in buttons if a.get("mode") != "secondary"}
     secondary = {a["title"] for a in buttons if a.get("mode") == "secondary"}
-    assert primary == {"Klar", "Pågår", "Skjut 1 dag"}
-    assert secondary == {"Skjut 1 vecka", "Kan inte göras"}  # Teams' "…" menu
+    assert primary == {"Klar", "Skjut 1 dag"}
+    assert secondary == {"Pågår", "Skjut 1 vecka", "Kan inte göras"}  # Teams' "…" menu
+
+
+async def test_the_case_cards_buttons_come_two_a_row_so_their_labels_fit(bot):
+    code, _, _ = await register_case(bot)
+    reply = await bot.say(COORDINATOR, ME, f"ärende {code}")
+    rows = [el for el in reply.card["body"] if el.get("type") == "ActionSet"]
+    assert [[a["title"] for a in row["actions"]] for row in rows] == [
+        ["Lägg till i teamet", "Registrera samtycke"],
+        ["Boka möte", "Avsluta"],
+    ]

@@ -192,7 +192,73 @@ def sample_cards() -> dict[str, dict]:
             ),
         ),
     }
+    cards.update(_other_cards(t, today))
     return cards
+
+
+def _other_cards(t: Translator, today: date) -> dict[str, dict]:
+    """The cards issue 17 asks to look at besides the agenda: a reminder (its buttons must fit), the case
+    card and the statistik card."""
+    from bot.cards.cases import CaseView, case_card
+    from bot.cards.figures import figures_card
+    from bot.cards.reminders import reminder_card
+    from bot.reminders.content import ActionView as DueAction
+    from bot.reminders.content import ReminderItem
+    from store.queries.figures import RawFigures
+
+    items = [
+        ReminderItem(
+            f"r{i}",
+            "due_soon",
+            "c1",
+            CODE,
+            "reminder.due_soon",
+            {"case_code": CODE, "due_on": a.due_on},
+            action=DueAction(
+                a.id,
+                a.text,
+                date.fromisoformat(a.due_on),
+                a.status,
+                a.comment,
+                "aad-4",
+                a.responsible,
+                date.fromisoformat(a.follow_up_on) if a.follow_up_on else None,
+            ),
+        )
+        for i, a in enumerate(_actions(today))
+    ]
+    case = CaseView(
+        case_id="c1",
+        code=CODE,
+        status="open",
+        track="individuell",
+        initials="ZQ",
+        birth_year=2013,
+        school_area="Ekbackeskolan",
+        signal_source="skola",
+        signal_on=(today - timedelta(days=20)).isoformat(),
+        concerns=["skolk", "droger"],
+        members=[("Rita Rektor", "Skola", True), ("Per Polis", "Polis", False)],
+        contacts=["Vårdnadshavare 1", "Vårdnadshavare 2"],
+        consent_line=t("case_card.consent_withdrawn"),
+        coordinator=True,
+    )
+    raw = RawFigures(
+        cases_by_status={"open": 12, "paused": 1, "closed": 4},
+        open_by_track={"individuell": 9, "youngsters": 2, "top5": 1},
+        days_signal_to_first_meeting=[5, 9],
+        actions_open=14,
+        actions_overdue=2,
+        actions_closed=2,
+        actions_done_on_time=1,
+        followups_booked=6,
+        outcomes={},
+    )
+    return {
+        "reminder": reminder_card(t, items, head="r0"),
+        "case": case_card(t, case),
+        "statistik": figures_card(t, raw, today),
+    }
 
 
 if __name__ == "__main__":

@@ -197,11 +197,18 @@ def case_card(t: Translator, view: CaseView) -> Element:
     # What is offered follows the state: open, everything; paused, only a new consent (or closing
     # the case); closed, only reading who has read it.
     if view.coordinator and is_open:
+        # two buttons a row: four in one row truncate at Teams' card width ("Lägg till…", "Registr…")
         body.append(
             actions_row(
                 [
                     submit(t("case_card.add_team"), "team.form", **ids),
                     submit(t("case_card.record_consent"), "consent.form", **ids),
+                ]
+            )
+        )
+        body.append(
+            actions_row(
+                [
                     submit(t("case_card.book_meeting"), MEETING_BOOK_VERB, **ids),
                     submit(t("case_card.close"), "case.close_form", **ids),
                 ]

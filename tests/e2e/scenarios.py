@@ -164,7 +164,8 @@ def run_individual_meeting(pg: Playground, checkpoint: Checkpoint | None = None)
     # 2. three agencies give their picture, each from the card in the chat
     for user, text in INPUTS.items():
         press(user, "agenda.entry", {"entry": text})
-    shot(Shot("agenda-gemensam-bild", GROUP_CHAT.name, INPUTS[POLICE]))
+    # the chat's card is neutral (the entries are in each person's own view): find it by its step title
+    shot(Shot("agenda-gemensam-bild", GROUP_CHAT.name, "Gemensam bild per verksamhet"))
     # 3. → 4. the handlingsplan
     press(COORDINATOR, "agenda.next")
     press(COORDINATOR, "agenda.next")
@@ -192,7 +193,7 @@ def run_individual_meeting(pg: Playground, checkpoint: Checkpoint | None = None)
             "a_due_on": run.due_on,
         },
     )
-    shot(Shot("agenda-handlingsplan", GROUP_CHAT.name, HOMEWORK))
+    shot(Shot("agenda-handlingsplan", GROUP_CHAT.name, "Handlingsplan"))
 
     # the meeting ends in Teams: the protokoll is posted in the chat
     mark = pg.mark()
