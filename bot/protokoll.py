@@ -36,11 +36,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from botbuilder.schema import Activity, Attachment
-from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Pt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards.agenda import DECISIONS, ActionView, ProtokollView, agency_label
@@ -223,6 +218,9 @@ async def protokoll_view(
 
 def _field(paragraph: Any, instruction: str) -> None:
     """A Word field (PAGE, NUMPAGES) Word fills in when it shows or prints the page."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
     field = OxmlElement("w:fldSimple")
     field.set(qn("w:instr"), instruction)
     run = OxmlElement("w:r")
@@ -236,6 +234,8 @@ def _field(paragraph: Any, instruction: str) -> None:
 def _mark_every_page(t: Translator, doc: Any) -> None:
     """The secrecy marking in the header and footer of every page, and "Sida 1 av 3" in the footer: a
     printed page or a page forwarded on its own still says what it is."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
     for section in doc.sections:
         header = section.header.paragraphs[0]
         header.text = t("agenda.doc_marking")
@@ -263,6 +263,10 @@ def _set_properties(t: Translator, doc: Any, view: ProtokollView, case: str) -> 
 def handlingsplan_docx(t: Translator, view: ProtokollView) -> bytes:
     """A plain Swedish Word document: meeting facts, the action plan as a table, then the notes; the
     secrecy marking and page numbers on every page, and metadata of its own."""
+    # python-docx (and lxml) only when a document is made, not at start-up (issue 16)
+    from docx import Document
+    from docx.shared import Pt
+
     doc = Document()
     style = doc.styles["Normal"]
     style.font.name = "Calibri"
