@@ -192,3 +192,27 @@ async def test_the_case_cards_buttons_come_two_a_row_so_their_labels_fit(bot):
         ["Lägg till i teamet", "Registrera samtycke"],
         ["Boka möte", "Avsluta"],
     ]
+
+
+# --- issue 16: the owner picker ---------------------------------------------------------------------------
+
+
+def test_the_owner_picker_lists_a_few_ready_choices_and_says_the_search_finds_the_rest():
+    tpl = load_templates()["arbetsgrupp"]
+    step = next(i for i, s in enumerate(tpl.steps) if s.kind == "new_actions")
+    team = [(f"aad-{i}", f"Person {i} (Skola)") for i in range(30)]
+    view = AgendaView(
+        run_id="r",
+        version=1,
+        title=tpl.title,
+        case_code=None,
+        steps=list(tpl.steps),
+        step_index=step,
+        ended=False,
+        user_ids=["29:u"],
+        team=team,
+        team_more=970,
+        viewer_agency="skola",
+    )
+    built = agenda_card(SV, view)
+    assert "970 till i mötet kan väljas: skriv namnet i fältet för att söka." in card_text(built)

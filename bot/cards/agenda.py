@@ -111,6 +111,7 @@ class AgendaView:
     cases_pages: int = 1
     cases_total: int = 0
     team: list[tuple[str, str]] = field(default_factory=list)  # (aad id, "Name (Skola)")
+    team_more: int = 0  # who else may be named responsible: found with the people search, not listed
     consent_agencies: list[str] | None = None  # None: no valid consent (or no case)
     # the neutral card (posted in the chat, or the view of someone who may not see the content)
     neutral: bool = False
@@ -564,6 +565,11 @@ def _new_actions_step(t: Translator, view: AgendaView, cap: int | None) -> list[
         *_errors(view, "a_agency"),
         people,
         *_errors(view, "a_responsible"),
+        *(
+            [text(t("agenda.more_people", count=view.team_more), isSubtle=True, size="Small", spacing="None")]
+            if view.team_more
+            else []
+        ),
         input_date("a_due_on", t("agenda.action_due_on"), _kept(view, "a_due_on")),
         *_errors(view, "a_due_on"),
         input_date("a_follow_up_on", t("agenda.action_follow_up_on"), _kept(view, "a_follow_up_on")),

@@ -61,7 +61,7 @@ from domain.agenda import (
 from domain.choices import parse_choice, parse_iso_date
 from domain.personnummer import contains_personnummer
 from domain.refusal import Refusal
-from store.models import AgendaRun, SspfCase
+from store.models import AgendaRun, Coordinator, SspfCase
 from store.queries import actions as action_q
 from store.queries import agenda as q
 from store.queries.access import find_case, is_coordinator, run_facts
@@ -281,7 +281,7 @@ async def build_view(
         shown = shown or bool(view.review_actions)
     elif step.kind is StepKind.NEW_ACTIONS:
         view.new_actions = [ActionView.of(a) for a in await action_q.actions_of_run(turn.session, run.id)]
-        view.team = await _people_choices(turn, run)
+        view.team, view.team_more = await _people_choices(turn, run)
         shown = shown or bool(view.new_actions)
     elif step.kind is StepKind.CONFIRM and case is not None:
         if (await consent_decision(turn.session, case.id, [], _today(turn))).allowed:
@@ -388,19 +388,40 @@ async def _responsible_pool(turn: Turn, run: AgendaRun) -> dict[str, tuple[str, 
     return people
 
 
-async def _people_choices(turn: Turn, run: AgendaRun) -> list[tuple[str, str]]:
-    """The case team first (and the meeting's invitees, and coordinators present), as choices next to
-    the people search."""
+# Ready choices on the owner picker: the case team first, then the meeting's invitees, then coordinators
+# present, up to this many; the people search finds everyone else (issue 16: listing every invited person
+# made a 67 KB card at 1,000 people). About 70 bytes a choice: 30 keep the agenda card far under 28 KB.
+OWNER_CHOICES_MAX = 30
+
+
+async def _people_choices(turn: Turn, run: AgendaRun) -> tuple[list[tuple[str, str]], int]:
+    """At most ``OWNER_CHOICES_MAX`` ready choices next to the people search, and how many more may be
+    named (found by searching). The person already picked on a card shown again stays among them."""
     people = await _responsible_pool(turn, run)
-    for a in await q.attendees_of_run(turn.session, run.id):
-        if a.aad_object_id not in people and await is_coordinator(
-            turn.session, turn.tenant_id, a.aad_object_id
-        ):
-            people[a.aad_object_id] = (a.display_name, a.agency)
-    return [
+    if len(people) < OWNER_CHOICES_MAX:
+        present = {a.aad_object_id: a for a in await q.attendees_of_run(turn.session, run.id)}
+        others = [aad for aad in present if aad not in people]
+        if others:  # one query for all of them, not one per attendee
+            coordinators = set(
+                await turn.session.scalars(
+                    select(Coordinator.aad_object_id).where(
+                        Coordinator.tenant_id == turn.tenant_id, Coordinator.aad_object_id.in_(others)
+                    )
+                )
+            )
+            for aad in others:
+                if aad in coordinators:
+                    people[aad] = (present[aad].display_name, present[aad].agency)
+    chosen = list(people)[:OWNER_CHOICES_MAX]
+    kept = turn.data.get("a_responsible")
+    if isinstance(kept, str) and kept in people and kept not in chosen:
+        chosen.append(kept)
+    choices = [
         (aad, f"{name} ({agency_label(turn.t, agency)})" if agency else name)
-        for aad, (name, agency) in people.items()
+        for aad in chosen
+        for name, agency in (people[aad],)
     ]
+    return choices, len(people) - len(chosen)
 
 
 async def _responsible(turn: Turn, run: AgendaRun, aad_id: str) -> tuple[Refusal | None, str]:
