@@ -27,7 +27,7 @@ from tests.e2e.playground import (
 )
 from tests.harness.bot_runner import find_action
 
-T = translator("en-US")  # the Playground sends every activity as en-US
+T = translator("en-US")  # the Playground sends en-US; the bot answers in its default (Swedish)
 
 CASE_CODE = "SSPF-2026-031"
 CHILD_INITIALS = "Z.Q."

@@ -1,7 +1,8 @@
 """The Playground itself, end to end with what every user meets first: the welcome, help, a card press.
 
-The Playground sends every activity with locale en-US, so the bot answers from its English catalog; the
-expected texts come from that catalog (``T``), never copied by hand.
+The Playground sends every activity with locale en-US; the bot still answers in Swedish (SSPF_LOCALE) until
+someone chooses English with ``språk``. The expected texts come from the catalog the bot picks for that
+locale (``T``), never copied by hand.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from bot.i18n import translator
 from tests.e2e.playground import COORDINATOR, GROUP_CHAT, PERSONAL, POLICE, TEAM, Playground
 
-T = translator("en-US")
+T = translator("en-US")  # what a newcomer in the Playground gets: Swedish, the default
 SV = translator("sv-SE")  # activities without a locale (conversationUpdate) get the bot's default
 
 
