@@ -33,6 +33,7 @@ from domain.access import case_content_allowed
 from domain.agencies import Agency, CaseStatus
 from domain.case_rules import change_case_status, personnummer_refusal, validate_new_case
 from domain.choices import parse_choice, parse_iso_date
+from domain.consent import covers
 from domain.outcomes import read_outcomes
 from domain.personnummer import contains_personnummer
 from domain.refusal import Refusal
@@ -48,7 +49,6 @@ from store.queries.cases import (
     set_status,
     stop_case_activity,
 )
-from domain.consent import covers
 from store.queries.consent import GUARDIAN, agencies_covered, rules
 from store.queries.figures import add_outcomes
 

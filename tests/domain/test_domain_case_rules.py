@@ -4,8 +4,8 @@ from datetime import date
 import pytest
 
 from domain.agencies import CaseStatus, ConcernCategory, SignalSource, Track
-from domain.consent_rules import ConsentRules
 from domain.case_rules import CloseReason, change_case_status, validate_new_case
+from domain.consent_rules import ConsentRules
 from domain.refusal import Refusal
 
 Render = Callable[[Refusal], str]
