@@ -171,6 +171,7 @@ def record_consent(pg: Playground, journey: Journey, number: int) -> BotMessage:
     inputs = {
         **input_values(form.card),
         "guardian_id": guardian_id,
+        "custodians": "2",  # the child has two custodians: both must consent
         "signed_on": date.today().isoformat(),
         "agencies": CONSENT_AGENCIES,
         "filed_at": CONSENT_FILED_AT,
@@ -220,9 +221,3 @@ def guardian_choice(form: BotMessage, number: int) -> str:
 
 def card_words(message: BotMessage) -> str:
     return card_text(message.card)
-
-
-def open_booking_form_by_text(pg: Playground, journey: Journey) -> BotMessage:
-    """``boka möte SSPF-…`` typed in the 1:1 chat."""
-    mark = say(pg, f"boka möte {journey.code}")
-    return new_card(pg, T("booking.form.title"), since=mark)
