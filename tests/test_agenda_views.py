@@ -61,7 +61,7 @@ async def _case(bot: RunningBot, conv: acts.Conversation, kind: str, code: str =
             guardians=[GUARDIAN],
             consent_agencies=["skola", "socialtjanst"],
             initials=INITIALS,
-            birth_year=2011,
+            birth_year=2013,  # 13: the guardians consent (from 15 the young person signs too)
             youth_name=YOUTH,
         )
         await seed_meeting(s, acts.TENANT, kind=kind, chat_id=conv.id, case=case, participants=TEAM)
