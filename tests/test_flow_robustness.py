@@ -242,21 +242,35 @@ class CalendarSpy:
         return call
 
 
+def _forged(card: dict, title: str, **data: str) -> dict:
+    """The card with ``data`` written into the button's own data, as a forged press would carry it."""
+    import copy
+
+    forged = copy.deepcopy(card)
+    find_action(forged, title).setdefault("data", {}).update(data)
+    return forged
+
+
 async def test_suggest_times_for_a_forged_case_asks_no_calendar_and_shows_no_times(bot):
     from tests.booking_support import TEAM, meeting_day, open_form, press
     from tests.harness.seed_booking import seed_case as seed_booking_case
 
     case = await seed_booking_case(bot.services.db, members=TEAM, consent_agencies=["skola", "socialtjanst"])
+    own = await seed_booking_case(
+        bot.services.db, code="SSPF-2026-002", members=[(OUTSIDER, "fritid", "o@example.org")]
+    )
     spy = CalendarSpy(bot.services.extras["calendar"])
     bot.services.extras["calendar"] = spy
-    form = await open_form(bot, user=OUTSIDER)  # an empty form: OUTSIDER is on no team
+    # OUTSIDER's own case's form, pressed with another team's case id forged into it
+    form = await open_form(bot, user=OUTSIDER, kind="individuell", case_id=own.id)
+    spy.calls.clear()
     day = meeting_day()
     reply = await press(
         bot,
-        form,
+        _forged(form, "Föreslå tider", case_id=case.id),  # forged: another team's case
         "Föreslå tider",
         user=OUTSIDER,
-        case_id=case.id,  # forged: another team's case
+        case_id=case.id,
         team="aad-principal,aad-social",
         date=day.isoformat(),
         start="09:00",
@@ -266,8 +280,9 @@ async def test_suggest_times_for_a_forged_case_asks_no_calendar_and_shows_no_tim
     assert spy.calls == []
     text = card_text(reply.card)
     assert "Ärendet finns inte, eller så har du inte behörighet till det." in text
-    assert "Lediga tider" not in text and "Rita Rektor" not in text and case.code not in text
-    assert input_values(reply.card).get("date") == day.isoformat()  # the other entries are kept
+    assert "Lediga tider" not in text and "Rita Rektor" not in text
+    assert case.code not in input_values(reply.card).values()  # (the code field's placeholder is an example)
+    assert case.id not in str(reply.card)
     assert_valid_cards([reply.card])
     async with bot.services.db.session() as s:
         denied = list(await s.scalars(select(AuditEvent).where(AuditEvent.action == "denied")))
@@ -282,12 +297,14 @@ async def test_booking_for_a_forged_case_books_nothing_whatever_the_meeting_type
     case = await seed_booking_case(bot.services.db, members=TEAM, consent_agencies=["skola", "socialtjanst"])
     spy = CalendarSpy(bot.services.extras["calendar"])
     bot.services.extras["calendar"] = spy
-    form = await open_form(bot, user=SOCIAL)  # SOCIAL is on this case's team, but not on the forged one
+    # SOCIAL's own case's form (SOCIAL is on this case's team, not on the forged one)
+    form = await open_form(bot, user=SOCIAL, kind="individuell", case_id=case.id)
+    spy.calls.clear()
     other = await seed_booking_case(bot.services.db, members=[TEAM[0]], code="SSPF-2026-002")
     for kind in ("individuell", "arbetsgrupp"):
         reply = await press(
             bot,
-            form,
+            _forged(form, "Boka", case_id=other.id, kind=kind),
             "Boka",
             user=SOCIAL,
             kind=kind,
@@ -464,7 +481,7 @@ async def test_a_200_kb_entry_is_not_echoed_onto_the_team_or_booking_form(bot):
     assert len(json.dumps(team.card).encode()) < 28_000
     assert input_values(team.card)["member_name"] == POLICE.name
 
-    booking = await open_form(bot)
+    booking = await open_form(bot, kind="arbetsgrupp")
     reply = await press(bot, booking, "Boka", guest_emails=huge, date="2099-13-01")
     assert len(json.dumps(reply.card).encode()) < 28_000
     assert huge[:2000] not in json.dumps(reply.card)
