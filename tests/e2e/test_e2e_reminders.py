@@ -179,7 +179,7 @@ def test_5_after_withdrawal_no_reminder_is_sent_for_the_case(
     mark = steps.press(pg, form, T("withdraw_form.confirm"), steps.input_values(form.card))
     notice = T("notice.consent_withdrawn", code=journey.code)
     pg.wait_for(lambda m: m.is_in(chat) and m.text == notice, since=mark, what="Sam told of the withdrawal")
-    steps.wait_card_edit(pg, form, T("case_card.consent_withdrawn"), since=mark, what="the case paused")
+    steps.wait_card_edit(pg, form, T("case_card.status_paused"), since=mark, what="the case paused")
     mark = pg.mark()
 
     for day in (
