@@ -6,11 +6,10 @@ Both deletions are idempotent, so two replicas running them at the same time do 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from bot import telemetry
-from bot.lifecycle import SHUTDOWN_HOOKS, STARTUP_HOOKS
+from bot.lifecycle import run_in_background
 from bot.logging_setup import correlation
 from bot.services import Services
 from store.queries.retention import purge_closed_cases, purge_idempotency_keys
@@ -42,18 +41,4 @@ async def _loop(services: Services) -> None:
         await asyncio.sleep(services.settings.housekeeping_hours * 3600)
 
 
-async def start(services: Services) -> None:
-    if services.settings.housekeeping_hours > 0:
-        services.extras[TASK_KEY] = asyncio.create_task(_loop(services))
-
-
-async def stop(services: Services) -> None:
-    task = services.extras.pop(TASK_KEY, None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-STARTUP_HOOKS.append(start)
-SHUTDOWN_HOOKS.append(stop)
+run_in_background(TASK_KEY, _loop, lambda services: services.settings.housekeeping_hours > 0)

@@ -23,7 +23,6 @@ logged, since retrying cannot help; nothing is logged of the content.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.connector import ConnectorError
-from bot.lifecycle import SHUTDOWN_HOOKS, STARTUP_HOOKS
+from bot.lifecycle import run_in_background
 from bot.logging_setup import correlation
 from bot.preferences import translator_for
 from bot.proactive import send_payload_to_user
@@ -227,18 +226,6 @@ class ReplyDelivery:
             await asyncio.sleep(interval)
 
 
-async def start(services: Services) -> None:
-    if services.settings.reply_sweep_s > 0:
-        services.extras[TASK_KEY] = asyncio.create_task(services.replies._loop())
-
-
-async def stop(services: Services) -> None:
-    task = services.extras.pop(TASK_KEY, None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-STARTUP_HOOKS.append(start)
-SHUTDOWN_HOOKS.append(stop)
+run_in_background(
+    TASK_KEY, lambda services: services.replies._loop(), lambda services: services.settings.reply_sweep_s > 0
+)
