@@ -39,6 +39,7 @@ from botbuilder.schema import Activity, Attachment
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards.agenda import DECISIONS, ActionView, ProtokollView, agency_label
+from bot.cards.elements import action_text
 from bot.config import Settings
 from bot.files import consent_attachment, info_attachment, upload, upload_url_allowed
 from bot.i18n import Translator
@@ -171,7 +172,11 @@ async def protokoll_view(
                         shown.append(case_id)
         elif step.kind is StepKind.ACTION_REVIEW:
             for item in await action_q.actions_to_review(session, run, limit=200):
-                line = t("agenda.review_line", text=item.text, status=_status(t, item.status))
+                line = t(
+                    "agenda.review_line",
+                    text=action_text(t, item.text, item.kind),
+                    status=_status(t, item.status),
+                )
                 if item.status_comment:
                     line += f" ({item.status_comment})"
                 lines.append(line)
@@ -296,7 +301,7 @@ def handlingsplan_docx(t: Translator, view: ProtokollView) -> bytes:
         for a in view.actions:
             row = table.add_row().cells
             values = [
-                a.text,
+                action_text(t, a.text, a.kind),
                 agency_label(t, a.agency),
                 a.responsible,
                 a.due_on,

@@ -24,6 +24,7 @@ from typing import Any
 
 from bot.cards.elements import (
     Element,
+    action_text,
     card,
     container,
     error_text,
@@ -476,7 +477,7 @@ def _action_lines(t: Translator, a: ActionView, cap: int | None) -> list[Element
     if a.follow_up_on:
         meta += " · " + t("agenda.action_follow_up", date=a.follow_up_on)
     items = [
-        text(_short(a.text, cap), weight="Bolder", spacing="Small"),
+        text(_short(action_text(t, a.text, a.kind), cap), weight="Bolder", spacing="Small"),
         text(meta, isSubtle=True, spacing="None"),
     ]
     return items

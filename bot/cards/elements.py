@@ -194,3 +194,9 @@ def message_activity(card_json: Element, *, summary: str | None = None) -> dict[
     if summary:
         result["summary"] = summary
     return result
+
+
+def action_text(t: Any, text: str | None, kind: str | None) -> str:
+    """What an action says: its own text, or, when it was saved without one, its kind's label in the
+    reader's language (the kind is stored, not the label of whoever pressed Spara)."""
+    return text or (t(f"action_kind.{kind}") if kind else "")

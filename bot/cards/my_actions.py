@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.cards.elements import Element, card, container, heading, new_nonce, submit, text
+from bot.cards.elements import Element, action_text, card, container, heading, new_nonce, submit, text
 from bot.i18n import Translator
 from store.models import ActionItem
 
@@ -39,7 +39,9 @@ def my_actions_card(
         body.append(
             container(
                 [
-                    text(f"**{code}** · {withheld.get(action.id) or action.text}"),
+                    text(
+                        f"**{code}** · {withheld.get(action.id) or action_text(t, action.text, action.kind)}"
+                    ),
                     text(
                         f"{due} · {status}",
                         isSubtle=not overdue,

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.cards.elements import (
     Element,
+    action_text,
     card,
     container,
     error_text,
@@ -85,7 +86,10 @@ def _action_item(
                 ]
             )
         ]
-    pairs = [(t("reminders.fact_case"), item.case_code or "–"), (t("reminders.fact_action"), action.text)]
+    pairs = [
+        (t("reminders.fact_case"), item.case_code or "–"),
+        (t("reminders.fact_action"), action_text(t, action.text, action.kind)),
+    ]
     if item.kind == ReminderKind.ESCALATION.value:
         pairs.append((t("reminders.fact_responsible"), action.responsible_name))
     pairs.append((t("reminders.fact_due"), action.due_on.isoformat()))
@@ -150,7 +154,10 @@ def _digest_item(t: Translator, item: ReminderItem) -> list[Element]:
         for action, late in case.actions:
             key = "reminders.digest_action_overdue" if late else "reminders.digest_action"
             line = t(
-                key, text=action.text, responsible=action.responsible_name, due_on=action.due_on.isoformat()
+                key,
+                text=action_text(t, action.text, action.kind),
+                responsible=action.responsible_name,
+                due_on=action.due_on.isoformat(),
             )
             body.append(text(line, spacing="None", size="Small", color="Attention" if late else "Default"))
         if case.open_count > len(case.actions):

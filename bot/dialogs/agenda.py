@@ -946,7 +946,7 @@ async def add_action(turn: Turn) -> None:
     if errors:
         await answer(turn, run, changed=False, note=turn.t("agenda.fix_errors"), kept=kept, errors=errors)
         return
-    text = clean["text"] if clean.get("text") else turn.t(clean["text_key"])
+    text = clean.get("text") or ""  # without text the kind says it, in each reader's language
     item = await action_q.create_action(
         turn.session,
         tenant_id=turn.tenant_id,

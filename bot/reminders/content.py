@@ -46,6 +46,7 @@ class ActionView:
     responsible_aad_id: str
     responsible_name: str
     follow_up_on: date | None
+    kind: str = "annan"
 
     @property
     def active(self) -> bool:
@@ -94,6 +95,7 @@ def _action_view(a: ActionItem) -> ActionView:
         a.responsible_aad_id,
         a.responsible_name,
         a.follow_up_on,
+        a.kind,
     )
 
 
