@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -184,10 +183,6 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _today(turn: Turn) -> Any:
-    return datetime.now(turn.services.settings.tz).date()
-
-
 def _from_teams_event(turn: Turn) -> bool:
     """meetingStart/meetingEnd as Teams sends them (an event activity), never a card press."""
     return turn.activity.type == "event"
@@ -224,7 +219,7 @@ async def _case_gate(turn: Turn, route: Route, nxt: Next) -> Any:
             tenant_id=turn.tenant_id,
             user_id=turn.user_id,
             coordinator=turn.is_coordinator,
-            on=_today(turn),
+            on=turn.today,
         )
     decision = case_policy(facts, route.access)
     if not decision.allowed:
@@ -268,7 +263,7 @@ async def _run_gate(turn: Turn, route: Route, nxt: Next) -> Any:
             user_id=turn.user_id,
             coordinator=turn.is_coordinator,
             conversation_id=turn.conversation_id,
-            on=_today(turn),
+            on=turn.today,
             pressed_case_id=pressed_case if route.access is Access.WRITE else None,
             teams_event=_from_teams_event(turn),
         )
@@ -337,7 +332,7 @@ async def _action_gate(turn: Turn, route: Route, nxt: Next) -> Any:
         tenant_id=turn.tenant_id,
         user_id=turn.user_id,
         coordinator=turn.is_coordinator,
-        on=_today(turn),
+        on=turn.today,
     )
     decision = action_policy(facts, route.access)
     if not decision.allowed:
@@ -375,7 +370,7 @@ async def _document_gate(turn: Turn, route: Route, nxt: Next) -> Any:
             user_id=turn.user_id,
             coordinator=turn.is_coordinator,
             conversation_id=run.conversation_id,  # the document is asked for from anywhere
-            on=_today(turn),
+            on=turn.today,
         )
     decision = document_policy(turn.is_coordinator, facts, route.access)
     if not decision.allowed:

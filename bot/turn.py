@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from botbuilder.core import TurnContext
@@ -75,6 +76,11 @@ class Turn:
     def is_invoke(self) -> bool:
         """A card press answered in the HTTP response (Action.Execute), not by chat messages."""
         return self.activity.type == "invoke" and self.activity.name == "adaptiveCard/action"
+
+    @property
+    def today(self) -> date:
+        """Today where the bot works (Europe/Stockholm by default): the one date every rule is asked about."""
+        return datetime.now(self.services.settings.tz).date()
 
     @property
     def is_personal(self) -> bool:

@@ -11,7 +11,7 @@ applied: the presser gets the current card with their text kept and a short note
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -77,10 +77,6 @@ ACTION_FIELDS = ("a_kind", "a_text", "a_agency", "a_responsible", "a_due_on", "a
 # --- small helpers --------------------------------------------------------------------------------
 
 
-def _today(turn: Turn) -> date:
-    return datetime.now(turn.services.settings.tz).date()
-
-
 def _refusal_text(turn: Turn, refusal: Refusal) -> str:
     return refusal_text(turn.t, refusal)
 
@@ -115,7 +111,7 @@ async def _facts(turn: Turn, run: AgendaRun) -> RunFacts:
         user_id=turn.user_id,
         coordinator=turn.is_coordinator,
         conversation_id=turn.conversation_id,
-        on=_today(turn),
+        on=turn.today,
     )
 
 
@@ -137,7 +133,7 @@ async def may_see_content(turn: Turn, case: SspfCase) -> str | None:
     (``store.queries.agenda.NOT_ON_TEAM`` …). Every view and the protokoll ask here and nowhere else,
     so pointing this at the shared access policy changes all of them."""
     return await q.content_refusal(
-        turn.session, case, turn.user_id, coordinator=turn.is_coordinator, on=_today(turn)
+        turn.session, case, turn.user_id, coordinator=turn.is_coordinator, on=turn.today
     )
 
 
@@ -257,11 +253,11 @@ async def build_view(
             view.cases_withheld = True
             return view
         listed = await q.consented_cases(
-            turn.session, turn.tenant_id, _today(turn), page=_int(turn.data.get("cases_page")) or 0
+            turn.session, turn.tenant_id, turn.today, page=_int(turn.data.get("cases_page")) or 0
         )
         view.cases_page, view.cases_pages, view.cases_total = listed.page, listed.pages, listed.total
         refusals = await q.content_refusals(
-            turn.session, listed.cases, turn.user_id, coordinator=turn.is_coordinator, on=_today(turn)
+            turn.session, listed.cases, turn.user_id, coordinator=turn.is_coordinator, on=turn.today
         )
         for c in listed.cases:
             if refusals[c.id] is not None:
@@ -284,8 +280,8 @@ async def build_view(
         view.team, view.team_more = await _people_choices(turn, run)
         shown = shown or bool(view.new_actions)
     elif step.kind is StepKind.CONFIRM and case is not None:
-        if (await consent_decision(turn.session, case.id, [], _today(turn))).allowed:
-            covered = await agencies_covered(turn.session, case.id, _today(turn))
+        if (await consent_decision(turn.session, case.id, [], turn.today)).allowed:
+            covered = await agencies_covered(turn.session, case.id, turn.today)
             view.consent_agencies = sorted(a.value for a in covered)
     if shown:
         view.shown_case_ids.insert(0, run.case_id)  # None: a group meeting's general notes
@@ -355,7 +351,7 @@ async def protokoll_viewer_card(turn: Turn, run: AgendaRun) -> dict[str, Any]:
         day = run.started_at.astimezone(tz).date()
         noted = await _noted_cases(turn, run, day)
         refusals = await q.content_refusals(
-            turn.session, noted, turn.user_id, coordinator=False, on=_today(turn)
+            turn.session, noted, turn.user_id, coordinator=False, on=turn.today
         )
         allowed = {c.id for c in noted if refusals[c.id] is None}
     view = await protokoll_view(turn.session, turn.t, run, tz=tz, allowed_cases=allowed)
@@ -444,7 +440,7 @@ async def _case_gate(turn: Turn, run: AgendaRun) -> str | None:
     case = await _case(turn, run.case_id)
     if case is None:
         return turn.t("access.case_unavailable")
-    decision = await individual_work_decision(turn.session, case, [], _today(turn))
+    decision = await individual_work_decision(turn.session, case, [], turn.today)
     if decision.allowed:
         return None
     if case.status == "open" and not decision.must_pause and run.template_key not in INDIVIDUAL_KINDS:
@@ -659,7 +655,7 @@ async def _case_refusal(turn: Turn, case: SspfCase, template_key: str) -> str | 
     """No individual-level meeting without consent, and nothing at all once the family withdrew."""
     if case.status != "open":
         return turn.t("agenda.case_not_open", code=case.code)
-    decision = await consent_decision(turn.session, case.id, [], _today(turn))
+    decision = await consent_decision(turn.session, case.id, [], turn.today)
     if not decision.allowed and (template_key in INDIVIDUAL_KINDS or decision.must_pause):
         reasons = " ".join(_refusal_text(turn, r) for r in decision.refusals)
         return turn.t("agenda.no_consent", code=case.code, reasons=reasons)
@@ -834,11 +830,11 @@ async def save_entry(turn: Turn) -> None:
         if agency is None:
             errors["agency"] = turn.t("agenda.agency_required")
         if run.case_id and agency and "entry" not in errors and text:
-            if not await consent_allows(turn.session, run.case_id, [agency], _today(turn)):
+            if not await consent_allows(turn.session, run.case_id, [agency], turn.today):
                 errors["entry"] = turn.t("agenda.agency_not_in_consent", agency=agency_label(turn.t, agency))
     elif step.kind is StepKind.INDIVIDUAL_CASES:
         listed = (
-            await q.consented_case(turn.session, turn.tenant_id, case_id, _today(turn))
+            await q.consented_case(turn.session, turn.tenant_id, case_id, turn.today)
             if isinstance(case_id, str)
             else None
         )
@@ -850,14 +846,14 @@ async def save_entry(turn: Turn) -> None:
         step_key = f"{step.key}#{case_id}"
         if agency is None:
             errors["agency"] = turn.t("agenda.agency_required")
-        elif text and not await consent_allows(turn.session, case_id, [agency], _today(turn)):
+        elif text and not await consent_allows(turn.session, case_id, [agency], turn.today):
             errors[field] = turn.t("agenda.agency_not_in_consent", agency=agency_label(turn.t, agency))
     elif step.kind is StepKind.NEXT_MEETING:
         raw = str(turn.data.get("next_on") or "").strip()
         proposed = parse_iso_date(raw) if raw else None
         if raw and proposed is None:
             errors["next_on"] = turn.t("action.date_invalid")
-        elif proposed is not None and proposed < _today(turn):
+        elif proposed is not None and proposed < turn.today:
             errors["next_on"] = turn.t("agenda.next_in_past")
         text = proposed.isoformat() if proposed else ""
     elif step.kind is StepKind.DECISION:
@@ -927,7 +923,7 @@ async def add_action(turn: Turn) -> None:
         return
     await _note_me(turn, run)
     raw = {name[2:]: turn.data.get(name) for name in ACTION_FIELDS}
-    clean, refusals = validate_action(raw, _today(turn))
+    clean, refusals = validate_action(raw, turn.today)
     errors = {f"a_{name}": _refusal_text(turn, r) for name, r in refusals.items()}
     responsible = str(clean.get("responsible") or "")
     name = ""
@@ -939,7 +935,7 @@ async def add_action(turn: Turn) -> None:
                 "action", "denied", case_id=run.case_id, run_id=run.id, reason="responsible_not_entitled"
             )
     if run.case_id and "agency" in clean and "a_agency" not in errors:
-        if not await consent_allows(turn.session, run.case_id, [clean["agency"].value], _today(turn)):
+        if not await consent_allows(turn.session, run.case_id, [clean["agency"].value], turn.today):
             errors["a_agency"] = turn.t(
                 "agenda.agency_not_in_consent", agency=agency_label(turn.t, clean["agency"])
             )

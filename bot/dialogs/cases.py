@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from bot.booking_service import cancel_pending_meetings
@@ -61,10 +61,6 @@ REDACTED = "[personnummer]"
 
 
 # --- helpers shared by the case, team and consent flows ---------------------------------------------------
-
-
-def today(turn: Turn) -> date:
-    return datetime.now(turn.services.settings.tz).date()
 
 
 def local_time(turn: Turn, instant: datetime) -> str:
@@ -133,7 +129,7 @@ def contact_labels(turn: Turn, contacts: Iterable[Any]) -> dict[str, str]:
 
 
 async def build_case_view(turn: Turn, case: SspfCase) -> CaseView:
-    on = today(turn)
+    on = turn.today
     members = await members_of(turn.session, case.id)
     contacts = await contacts_of(turn.session, case.id)
     from bot.dialogs.consent import consent_line as consent_text  # the consent flow words it
@@ -218,9 +214,7 @@ async def stop_case(turn: Turn, case: SspfCase) -> Stopped:
     help_key="help.cmd.case_new",
 )
 async def new_case(turn: Turn) -> None:
-    turn.show(
-        new_case_form(turn.t, {"signal_on": today(turn).isoformat()}), summary=turn.t("case_form.title")
-    )
+    turn.show(new_case_form(turn.t, {"signal_on": turn.today.isoformat()}), summary=turn.t("case_form.title"))
 
 
 @registry.verb(
@@ -232,7 +226,7 @@ async def new_case(turn: Turn) -> None:
     screens_personnummer=True,
 )
 async def create(turn: Turn) -> None:
-    on = today(turn)
+    on = turn.today
     raw = {k: v for k, v in turn.data.items() if k not in CONTROL_KEYS}
     clean, errors = validate_new_case(raw, on, rules())
     field_errors: dict[str, Refusal] = dict(errors)
@@ -293,7 +287,7 @@ async def list_cases(turn: Turn) -> None:
         tenant_id=turn.tenant_id,
         user_id=turn.user_id,
         coordinator=turn.is_coordinator,
-        on=today(turn),
+        on=turn.today,
     )
     rows = []
     for c in cases:  # each row through the case policy: content only where the consent covers the viewer
@@ -376,7 +370,7 @@ async def close(turn: Turn) -> None:
     _, reason = outcome
     stopped = await stop_case(turn, case)
     await set_status(turn.session, case, CaseStatus.CLOSED, reason=reason.value if reason else None)
-    year = datetime.now(turn.services.settings.tz).year
+    year = turn.today.year
     await add_outcomes(turn.session, turn.tenant_id, year, {i.value: a for i, a in answers.items()})
     # how many questions were answered, never the answers: they exist only as anonymous counts
     turn.audit(

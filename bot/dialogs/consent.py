@@ -23,7 +23,6 @@ from bot.dialogs.cases import (
     stop_case,
     stopped_text,
     texts_of,
-    today,
 )
 from bot.registry import registry
 from bot.turn import Turn
@@ -67,7 +66,7 @@ async def _guardians(turn: Turn, case: SspfCase) -> tuple[list[CaseContact], dic
         case.custodians,
         case.birth_year,
     )
-    need = requirement(signers, today(turn), rules())
+    need = requirement(signers, turn.today, rules())
     chosen = [
         c for c in contacts if (c.kind == GUARDIAN and not need.adult) or (c.kind == YOUTH and need.youth)
     ]
@@ -85,7 +84,7 @@ async def _guardian_choices(turn: Turn, case: SspfCase) -> list[tuple[str, str]]
 
 async def who_consents(turn: Turn, case: SspfCase) -> str:
     """One sentence: whose consent is needed and how far it has come (the case card and the form)."""
-    status = await consent_status(turn.session, case, today(turn))
+    status = await consent_status(turn.session, case, turn.today)
     if status.adult:
         done = turn.t("consent.who_done") if status.youth_consented else turn.t("consent.who_missing")
         return turn.t("consent.who_adult", state=done)
@@ -125,7 +124,7 @@ async def ask_consent(turn: Turn) -> None:
         turn.show(no_guardians_card(turn.t, case.id, case.code))
         return
     agencies = ",".join(sorted({m.agency for m in await members_of(turn.session, case.id)} - {"annan"}))
-    values = {"signed_on": today(turn).isoformat(), "agencies": agencies}
+    values = {"signed_on": turn.today.isoformat(), "agencies": agencies}
     if case.custodians is not None:
         values["custodians"] = str(case.custodians)
     turn.show(
@@ -156,7 +155,7 @@ async def save_consent(turn: Turn) -> None:
         refuse_forged(turn, "consent", reason="guardian_not_on_case", asked_guardian=guardian_id[:40])
         return
 
-    clean, errors = validate_consent_entry(raw, today(turn))
+    clean, errors = validate_consent_entry(raw, turn.today)
     field_errors: dict[str, Refusal] = dict(errors)
     tainted = personnummer_fields(turn)
     for name in tainted:
@@ -191,7 +190,7 @@ async def save_consent(turn: Turn) -> None:
         case.custodians = clean["custodians"]
         turn.audit("case", "update", custodians=case.custodians)
     # the orosanmälan reminder is said once: when this consent makes the case's consent complete
-    complete_before = (await consent_decision(turn.session, case.id, [], today(turn))).allowed
+    complete_before = (await consent_decision(turn.session, case.id, [], turn.today)).allowed
     consent = await record_consent(
         turn.session,
         case,
@@ -218,7 +217,7 @@ async def save_consent(turn: Turn) -> None:
     else:
         said = [turn.t("consent.recorded_youth", code=case.code)]
 
-    decision = await consent_decision(turn.session, case.id, [], today(turn))
+    decision = await consent_decision(turn.session, case.id, [], turn.today)
     if decision.allowed and case.status == CaseStatus.PAUSED.value:
         await set_status(turn.session, case, CaseStatus.OPEN)
         turn.audit("case", "update", status="open", reason="consent_renewed")
@@ -255,7 +254,7 @@ async def ask_withdraw(turn: Turn) -> None:
         return
     _, labels = await _guardians(turn, case)
     holders = [(gid, labels[gid]) for gid in dict.fromkeys(c.guardian_id for c in active) if gid in labels]
-    turn.show(withdraw_form(turn.t, case.id, case.code, holders, today=today(turn).isoformat()))
+    turn.show(withdraw_form(turn.t, case.id, case.code, holders, today=turn.today.isoformat()))
 
 
 @registry.verb("consent.withdraw", resource="case", access="write", coordinator=True, personal=True)
@@ -270,11 +269,11 @@ async def withdraw(turn: Turn) -> None:
         refuse_forged(turn, "consent", reason="guardian_not_on_case", asked_guardian=who[:40])
         return
     on_text = str(turn.data.get("withdrawn_on") or "").strip()
-    withdrawn_on = parse_iso_date(on_text) if on_text else today(turn)
+    withdrawn_on = parse_iso_date(on_text) if on_text else turn.today
     error = None
     if withdrawn_on is None:
         error = "withdraw.date_invalid"
-    elif withdrawn_on > today(turn):
+    elif withdrawn_on > turn.today:
         error = "withdraw.date_future"
     active = await active_consents(turn.session, case.id, None if who == ALL_GUARDIANS else who)
     if error is not None or not active:
@@ -291,7 +290,7 @@ async def withdraw(turn: Turn) -> None:
                 case.id,
                 case.code,
                 holders,
-                today=today(turn).isoformat(),
+                today=turn.today.isoformat(),
                 values={"who": who, "withdrawn_on": on_text},
                 errors={"withdrawn_on": turn.t(error)},
             )
@@ -318,7 +317,7 @@ async def withdraw(turn: Turn) -> None:
 
 async def consent_line(turn: Turn, case: SspfCase, covered: frozenset) -> str:
     """The case card's consent line: complete (whose, what it covers, until when) or what is missing."""
-    status = await consent_status(turn.session, case, today(turn))
+    status = await consent_status(turn.session, case, turn.today)
     if case.status == CaseStatus.PAUSED.value or status.decision.must_pause:
         return turn.t("case_card.consent_withdrawn")
     who = await who_consents(turn, case)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from bot.cards.figures import figures_card
 from bot.registry import registry
 from bot.turn import Turn
@@ -21,7 +19,7 @@ from store.queries.figures import raw_figures
     help_key="help.cmd.figures",
 )
 async def show_figures(turn: Turn) -> None:
-    today = datetime.now(turn.services.settings.tz).date()
+    today = turn.today
     raw = await raw_figures(turn.session, turn.tenant_id, today)
     turn.audit("figures", "read", aggregated=True)
     turn.show(figures_card(turn.t, raw, today), summary=turn.t("figures.title"))

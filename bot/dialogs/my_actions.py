@@ -5,8 +5,6 @@ consent no longer covers its agency shows its case code, due date and why, nothi
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from bot.cards.my_actions import my_actions_card
 from bot.registry import registry
 from bot.turn import Turn
@@ -26,7 +24,7 @@ from store.queries.actions import MY_ACTIONS_PAGE, open_actions_for
     help_key="help.cmd.my_actions",
 )
 async def my_actions(turn: Turn) -> None:
-    today = datetime.now(turn.services.settings.tz).date()
+    today = turn.today
     try:
         page = max(0, int(turn.data.get("page") or 0))
     except (TypeError, ValueError):
