@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.cards.budget import CARD_LIMIT_BYTES
 from bot.cards.elements import (
     Element,
     action_text,
@@ -45,7 +46,9 @@ from domain.agenda import AgendaStep, StepKind
 from store.models import ActionItem
 
 ENTRY_MAX = 600  # characters per written entry; the card says so next to the field
-CARD_BUDGET = 26 * 1024  # below Teams' and our 28 KB budget, leaving room for the activity wrapper
+CARD_BUDGET = (
+    CARD_LIMIT_BYTES - 2 * 1024
+)  # fitted below the card budget, leaving room for the activity wrapper
 SHORTEN_STEPS = (None, 400, 200, 100, 50)
 MAX_USER_IDS = 60  # Teams refreshes user-specific views automatically for at most 60 users
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import PendingReply, new_id
@@ -99,7 +99,3 @@ async def claim_due(
         .order_by(PendingReply.created_at, PendingReply.turn_key, PendingReply.seq)
     )
     return list(rows)
-
-
-async def pending_count(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(PendingReply)) or 0)
